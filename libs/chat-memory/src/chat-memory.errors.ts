@@ -1,0 +1,66 @@
+/** Base class of every error thrown by nestjs-chat-memory. */
+export class ChatMemoryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid input (conversation id, role or content); nothing was written. */
+export class ChatMemoryValidationError extends ChatMemoryError {
+  constructor(
+    /** The argument that was rejected. */
+    readonly field: 'conversationId' | 'role' | 'content',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The conversation id is not a non-empty string of at most 128 characters from `[A-Za-z0-9_.:@=-]`. */
+export class InvalidConversationIdError extends ChatMemoryValidationError {
+  constructor(message: string) {
+    super('conversationId', message);
+  }
+}
+
+/** The role is not one of `system`, `user`, `assistant`, `tool`. */
+export class InvalidRoleError extends ChatMemoryValidationError {
+  constructor(message: string) {
+    super('role', message);
+  }
+}
+
+/** The content is not a string, or is larger than `maxContentBytes`. */
+export class InvalidContentError extends ChatMemoryValidationError {
+  constructor(message: string) {
+    super('content', message);
+  }
+}
+
+/** A module option is invalid; thrown while the application boots. */
+export class ChatMemoryConfigError extends ChatMemoryError {
+  constructor(
+    /** The option at fault, e.g. `config.maxTurns`. */
+    readonly option: string,
+    message: string,
+  ) {
+    super(`Invalid ChatMemoryModule option "${option}": ${message}`);
+  }
+}
+
+/** The store (Redis) failed or could not be reached in time; `cause` holds the underlying error. */
+export class ChatMemoryStoreError extends ChatMemoryError {
+  constructor(
+    /** The service method that failed, e.g. `append`. */
+    readonly operation: string,
+    /** The conversation concerned. */
+    readonly conversationId: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Chat memory ${operation} failed for conversation "${conversationId}": ${reason}`, {
+      cause,
+    });
+  }
+}

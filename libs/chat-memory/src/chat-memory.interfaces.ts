@@ -1,0 +1,61 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+
+/** The roles a stored message may have. */
+export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+
+/** A message role: `system`, `user`, `assistant` or `tool`. */
+export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/** One stored message, as returned by `ChatMemoryService.getHistory()`. */
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+/** How conversations are kept. Every field is optional; defaults are those of the original `RedisChatMemory`. */
+export interface ChatMemoryConfig {
+  /** Turns kept per conversation; the list holds at most `maxTurns * 2` messages. Default `10`. */
+  maxTurns?: number;
+  /**
+   * Time to live of a conversation, in seconds, refreshed on every write; fractions keep
+   * millisecond precision (`0.5` is 500 ms). `null` or unset: conversations never expire. Default `null`.
+   */
+  ttlSeconds?: number | null;
+  /** Key namespace; a conversation lives at `${keyPrefix}:${conversationId}`. Default `'chat-memory'`. */
+  keyPrefix?: string;
+  /** Largest accepted message content in UTF-8 bytes. Default `65536` (64 KiB). */
+  maxContentBytes?: number;
+}
+
+/** Options of `ChatMemoryModule.forRoot()` (and what a `forRootAsync()` factory returns). */
+export interface ChatMemoryModuleOptions {
+  /** Redis URL used when no `client` is given. Default `'redis://localhost:6379/0'`. */
+  url?: string;
+  /**
+   * An existing ioredis client (`Redis` or `Cluster`). When given, `url` and `redisOptions` are
+   * ignored and the module never closes it.
+   */
+  client?: Redis | Cluster;
+  /**
+   * Options for the client the module creates from `url`. The module sets `commandTimeout: 2000`
+   * unless you set your own, so calls fail within a bounded time when Redis is unreachable.
+   */
+  redisOptions?: RedisOptions;
+  /** Window, TTL, key prefix and content limit. */
+  config?: ChatMemoryConfig;
+  /**
+   * A custom store instead of Redis (for example `new InMemoryChatMemoryStore()` for unit tests
+   * or running without Redis). When given, no Redis client is created and `CHAT_MEMORY_REDIS` is `null`.
+   */
+  store?: ChatMemoryStore;
+}
+
+/** @internal Configuration after defaults and validation. */
+export interface ResolvedChatMemoryConfig {
+  maxTurns: number;
+  maxMessages: number;
+  ttlMs: number | null;
+  keyPrefix: string;
+  maxContentBytes: number;
+}

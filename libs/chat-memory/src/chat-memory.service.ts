@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHAT_MEMORY_CONFIG, CHAT_MEMORY_STORE } from './chat-memory.constants.js';
+import { ChatMemoryError, ChatMemoryStoreError } from './chat-memory.errors.js';
+import type { ChatMessage, ChatRole, ResolvedChatMemoryConfig } from './chat-memory.interfaces.js';
+import { assertContent, assertConversationId, assertRole } from './chat-memory.validation.js';
+import { decodeMessages, encodeMessage } from './chat-message.codec.js';
+import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+
+/**
+ * Bounded, sliding-window conversation memory. Each conversation keeps at most `maxTurns * 2`
+ * messages, oldest first; a configured TTL is refreshed on every write. Every method is one
+ * round trip to the store. Invalid input throws a `ChatMemoryValidationError` and writes nothing;
+ * a store failure throws a `ChatMemoryStoreError`.
+ */
+@Injectable()
+export class ChatMemoryService {
+  private readonly logger = new Logger('ChatMemory');
+
+  constructor(
+    @Inject(CHAT_MEMORY_STORE) private readonly store: ChatMemoryStore,
+    @Inject(CHAT_MEMORY_CONFIG) private readonly config: ResolvedChatMemoryConfig,
+  ) {}
+
+  /** The largest number of messages kept per conversation (`maxTurns * 2`). */
+  get maxMessages(): number {
+    return this.config.maxMessages;
+  }
+
+  /** The configured time to live in seconds, or `null` when conversations never expire. */
+  get ttlSeconds(): number | null {
+    return this.config.ttlMs === null ? null : this.config.ttlMs / 1000;
+  }
+
+  /** Stores one message at the end of the conversation, trims it to the window and refreshes its TTL. */
+  async append(conversationId: string, role: ChatRole, content: string): Promise<void> {
+    assertConversationId(conversationId);
+    assertRole(role);
+    assertContent(content, this.config.maxContentBytes);
+    await this.write('append', conversationId, [encodeMessage(role, content)]);
+  }
+
+  /** Stores a user message and the assistant's answer together, atomically: both or neither. */
+  async appendTurn(conversationId: string, userContent: string, assistantContent: string): Promise<void> {
+    assertConversationId(conversationId);
+    assertContent(userContent, this.config.maxContentBytes, 'userContent');
+    assertContent(assistantContent, this.config.maxContentBytes, 'assistantContent');
+    await this.write('appendTurn', conversationId, [
+      encodeMessage('user', userContent),
+      encodeMessage('assistant', assistantContent),
+    ]);
+  }
+
+  /**
+   * The stored messages, oldest first, as fresh `{ role, content }` objects; `[]` when the
+   * conversation is missing or expired. Stored entries that are not messages are skipped with a warning.
+   */
+  async getHistory(conversationId: string): Promise<ChatMessage[]> {
+    assertConversationId(conversationId);
+    const key = this.keyOf(conversationId);
+    const entries = await this.call('getHistory', conversationId, () => this.store.range(key));
+    const { messages, skipped } = decodeMessages(entries);
+    if (skipped.length > 0) {
+      this.logger.warn(
+        `Skipped ${skipped.length} stored entr${skipped.length === 1 ? 'y' : 'ies'} of "${key}" ` +
+          `that ${skipped.length === 1 ? 'is' : 'are'} not a {role, content} message (index ${skipped.join(', ')})`,
+      );
+    }
+    return messages;
+  }
+
+  /** Deletes the conversation. */
+  async clear(conversationId: string): Promise<void> {
+    assertConversationId(conversationId);
+    const key = this.keyOf(conversationId);
+    await this.call('clear', conversationId, () => this.store.delete(key));
+  }
+
+  /** The number of stored entries; `0` when the conversation is missing or expired. */
+  async count(conversationId: string): Promise<number> {
+    assertConversationId(conversationId);
+    const key = this.keyOf(conversationId);
+    return this.call('count', conversationId, () => this.store.length(key));
+  }
+
+  /** Seconds until the conversation expires; `null` when it is missing or never expires. */
+  async getTtl(conversationId: string): Promise<number | null> {
+    assertConversationId(conversationId);
+    const key = this.keyOf(conversationId);
+    const ms = await this.call('getTtl', conversationId, () => this.store.ttl(key));
+    return ms === null ? null : ms / 1000;
+  }
+
+  private keyOf(conversationId: string): string {
+    return `${this.config.keyPrefix}:${conversationId}`;
+  }
+
+  private write(operation: string, conversationId: string, entries: string[]): Promise<number> {
+    const key = this.keyOf(conversationId);
+    const { maxMessages, ttlMs } = this.config;
+    return this.call(operation, conversationId, () => this.store.push(key, entries, maxMessages, ttlMs));
+  }
+
+  private async call<T>(operation: string, conversationId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof ChatMemoryError) throw error;
+      throw new ChatMemoryStoreError(operation, conversationId, error);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import {
+  CONVERSATION_ID_PATTERN,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_MAX_CONTENT_BYTES,
+  DEFAULT_MAX_TURNS,
+  MAX_CONVERSATION_ID_LENGTH,
+} from './chat-memory.constants.js';
+import {
+  ChatMemoryConfigError,
+  InvalidContentError,
+  InvalidConversationIdError,
+  InvalidRoleError,
+} from './chat-memory.errors.js';
+import {
+  CHAT_ROLES,
+  type ChatMemoryModuleOptions,
+  type ChatRole,
+  type ResolvedChatMemoryConfig,
+} from './chat-memory.interfaces.js';
+
+const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:@=-]{1,128}$/;
+const ROLES: ReadonlySet<string> = new Set(CHAT_ROLES);
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
+
+/** Applies defaults to the module options and checks them; throws `ChatMemoryConfigError` naming the option. */
+export function resolveChatMemoryConfig(
+  options: ChatMemoryModuleOptions | undefined,
+): ResolvedChatMemoryConfig {
+  if (options == null || typeof options !== 'object') {
+    throw new ChatMemoryConfigError('options', `expected an object, got ${describe(options)}`);
+  }
+  if (options.url !== undefined && (typeof options.url !== 'string' || options.url === '')) {
+    throw new ChatMemoryConfigError('url', `expected a non-empty string, got ${describe(options.url)}`);
+  }
+  if (options.store !== undefined) {
+    const store = options.store as unknown as Record<string, unknown> | null;
+    const missing = ['push', 'range', 'length', 'delete', 'ttl'].filter(
+      (method) => typeof store?.[method] !== 'function',
+    );
+    if (missing.length > 0) {
+      throw new ChatMemoryConfigError('store', `not a ChatMemoryStore (missing ${missing.join(', ')})`);
+    }
+  }
+  const config = options.config ?? {};
+  if (typeof config !== 'object') {
+    throw new ChatMemoryConfigError('config', `expected an object, got ${describe(config)}`);
+  }
+
+  const maxTurns = config.maxTurns ?? DEFAULT_MAX_TURNS;
+  if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) {
+    throw new ChatMemoryConfigError(
+      'config.maxTurns',
+      `expected a positive integer, got ${describe(maxTurns)}`,
+    );
+  }
+
+  const ttlSeconds = config.ttlSeconds ?? null;
+  let ttlMs: number | null = null;
+  if (ttlSeconds !== null) {
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds < 0.001) {
+      throw new ChatMemoryConfigError(
+        'config.ttlSeconds',
+        `expected null (no expiry) or a number of seconds >= 0.001, got ${describe(ttlSeconds)}`,
+      );
+    }
+    ttlMs = Math.round(ttlSeconds * 1000);
+  }
+
+  const keyPrefix = config.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (typeof keyPrefix !== 'string' || !KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ChatMemoryConfigError(
+      'config.keyPrefix',
+      `expected 1-128 characters from [A-Za-z0-9_.:@=-], got ${describe(keyPrefix)}`,
+    );
+  }
+
+  const maxContentBytes = config.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
+  if (!Number.isSafeInteger(maxContentBytes) || maxContentBytes < 1) {
+    throw new ChatMemoryConfigError(
+      'config.maxContentBytes',
+      `expected a positive integer, got ${describe(maxContentBytes)}`,
+    );
+  }
+
+  return { maxTurns, maxMessages: maxTurns * 2, ttlMs, keyPrefix, maxContentBytes };
+}
+
+/** Throws `InvalidConversationIdError` unless `id` is 1-128 characters from `[A-Za-z0-9_.:@=-]`. */
+export function assertConversationId(id: unknown): asserts id is string {
+  if (typeof id !== 'string') {
+    throw new InvalidConversationIdError(`conversationId must be a string, got ${describe(id)}`);
+  }
+  if (id.length === 0 || id.length > MAX_CONVERSATION_ID_LENGTH) {
+    throw new InvalidConversationIdError(
+      `conversationId must be 1-${MAX_CONVERSATION_ID_LENGTH} characters long, got ${id.length}`,
+    );
+  }
+  if (!CONVERSATION_ID_PATTERN.test(id)) {
+    throw new InvalidConversationIdError(
+      `conversationId may only contain letters, digits and _ . : @ = -, got ${describe(id)}`,
+    );
+  }
+}
+
+/** Throws `InvalidRoleError` unless `role` is one of `CHAT_ROLES`. */
+export function assertRole(role: unknown): asserts role is ChatRole {
+  if (typeof role !== 'string' || !ROLES.has(role)) {
+    throw new InvalidRoleError(
+      `role must be one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}`,
+    );
+  }
+}
+
+/** Throws `InvalidContentError` unless `content` is a string of at most `maxBytes` UTF-8 bytes. */
+export function assertContent(content: unknown, maxBytes: number, label = 'content'): asserts content is string {
+  if (typeof content !== 'string') {
+    throw new InvalidContentError(`${label} must be a string, got ${describe(content)}`);
+  }
+  // A UTF-16 code unit encodes to at most 3 UTF-8 bytes: skip the byte count for short strings.
+  if (content.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > maxBytes) {
+      throw new InvalidContentError(
+        `${label} is ${bytes} bytes, more than the limit of ${maxBytes} bytes (config.maxContentBytes)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,23 @@
+export { ChatMemoryModule } from './chat-memory.module.js';
+export type { ChatMemoryModuleExtras } from './chat-memory.module-definition.js';
+export { ChatMemoryService } from './chat-memory.service.js';
+export { CHAT_MEMORY_REDIS } from './chat-memory.constants.js';
+export { InjectChatMemoryRedis } from './chat-memory.decorators.js';
+export {
+  CHAT_ROLES,
+  type ChatMemoryConfig,
+  type ChatMemoryModuleOptions,
+  type ChatMessage,
+  type ChatRole,
+} from './chat-memory.interfaces.js';
+export {
+  ChatMemoryConfigError,
+  ChatMemoryError,
+  ChatMemoryStoreError,
+  ChatMemoryValidationError,
+  InvalidContentError,
+  InvalidConversationIdError,
+  InvalidRoleError,
+} from './chat-memory.errors.js';
+export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';

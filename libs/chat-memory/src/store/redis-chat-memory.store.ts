@@ -1,0 +1,63 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { ChatMemoryStore } from './chat-memory-store.interface.js';
+
+/** Name under which the append script is registered on the ioredis client (`defineCommand`). */
+const APPEND_COMMAND = 'chatMemoryAppendV1';
+
+/**
+ * KEYS[1] list key; ARGV[1] max length; ARGV[2] TTL in ms (0: leave expiry alone); ARGV[3..] entries.
+ * RPUSH, LTRIM and PEXPIRE run as one atomic script, in one round trip.
+ */
+const APPEND_SCRIPT = `
+local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+local max = tonumber(ARGV[1])
+if n > max then
+  redis.call('LTRIM', KEYS[1], -max, -1)
+  n = max
+end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return n
+`;
+
+type AppendCommand = {
+  [APPEND_COMMAND](key: string, maxLength: number, ttlMs: number, ...entries: string[]): Promise<number>;
+};
+
+/**
+ * The Redis store: one List per conversation. `push` is a Lua script called by EVALSHA
+ * (ioredis `defineCommand`); reads are single commands. Works with `Redis` and `Cluster` clients.
+ */
+export class RedisChatMemoryStore implements ChatMemoryStore {
+  private readonly client: (Redis | Cluster) & AppendCommand;
+
+  constructor(client: Redis | Cluster) {
+    if (typeof (client as Partial<AppendCommand>)[APPEND_COMMAND] !== 'function') {
+      client.defineCommand(APPEND_COMMAND, { numberOfKeys: 1, lua: APPEND_SCRIPT });
+    }
+    this.client = client as (Redis | Cluster) & AppendCommand;
+  }
+
+  push(key: string, entries: readonly string[], maxLength: number, ttlMs: number | null): Promise<number> {
+    return this.client[APPEND_COMMAND](key, maxLength, ttlMs ?? 0, ...entries);
+  }
+
+  range(key: string): Promise<string[]> {
+    return this.client.lrange(key, 0, -1);
+  }
+
+  length(key: string): Promise<number> {
+    return this.client.llen(key);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.client.del(key)) > 0;
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    const ms = await this.client.pttl(key);
+    return ms >= 0 ? ms : null;
+  }
+}

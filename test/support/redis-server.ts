@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A `redis-server` process started for tests on a free loopback port. */
+export interface TestRedisServer {
+  port: number;
+  url: string;
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Stops it if running and starts it again on the same port (data is lost). */
+  restart(): Promise<void>;
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+/**
+ * Starts `redis-server` (from PATH, or `REDIS_SERVER_BIN`) on a free port, keeping nothing on
+ * disk. Extra `redis-server` arguments may be passed, e.g. `['--maxmemory', '1mb']`.
+ */
+export async function startRedisServer(extraArgs: string[] = []): Promise<TestRedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'chat-memory-redis-'));
+  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const start = async () => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    args.push('--dir', dir, '--protected-mode', 'no', ...extraArgs);
+    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (chunk) => (stderr += chunk));
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const spawnError = new Promise<never>((_, reject) =>
+      proc.once('error', (error) =>
+        reject(new Error(`Could not start ${bin}: ${error.message}. Install redis-server.`)),
+      ),
+    );
+    await Promise.race([waitFor(() => ping(port), `redis-server on port ${port} ${stderr}`), spawnError]);
+  };
+
+  const stop = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const proc = child;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await stop();
+      await start();
+    },
+  };
+}
+

@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // SWC emits the decorator metadata that Nest's dependency injection reads.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    // Tests import the library by its package name, as users do, but run its TypeScript source.
+    alias: {
+      'nestjs-chat-memory': fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
+    },
+  },
+  test: {
+    include: ['libs/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['libs/chat-memory/src/**/*.ts'],
+      exclude: ['**/*.spec.ts', '**/index.ts'],
+    },
+  },
+});
