@@ -161,14 +161,16 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
     it('rejects an invalid role with InvalidRoleError and writes nothing', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
       for (const role of ['admin', 'User', '', null, 42]) {
-        await expect(memory.append('v', role as ChatRole, 'x')).rejects.toBeInstanceOf(InvalidRoleError);
+        await expect(memory.append('v', role as ChatRole, 'x')).rejects.toBeInstanceOf(
+          InvalidRoleError,
+        );
       }
       await expect(memory.count('v')).resolves.toBe(0);
     });
 
     it('rejects non-string content with InvalidContentError and writes nothing', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
-      for (const content of [null, undefined, 42, { text: 'x' }, ['x']]) {
+      for (const content of [null, undefined, 42, { text: 'x' }, ['x']] as unknown[]) {
         await expect(memory.append('v', 'user', content as string)).rejects.toBeInstanceOf(
           InvalidContentError,
         );
@@ -199,7 +201,18 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
 
     it('rejects invalid conversation ids with InvalidConversationIdError on every method', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
-      const bad = ['', 'a'.repeat(129), 'has space', 'slash/path', '{tag}', 'glob*', 'new\nline', 'é', 7, null];
+      const bad = [
+        '',
+        'a'.repeat(129),
+        'has space',
+        'slash/path',
+        '{tag}',
+        'glob*',
+        'new\nline',
+        'é',
+        7,
+        null,
+      ];
       for (const id of bad) {
         const conversationId = id as string;
         await expect(memory.append(conversationId, 'user', 'x')).rejects.toBeInstanceOf(
@@ -211,8 +224,12 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
         await expect(memory.getHistory(conversationId)).rejects.toBeInstanceOf(
           InvalidConversationIdError,
         );
-        await expect(memory.count(conversationId)).rejects.toBeInstanceOf(InvalidConversationIdError);
-        await expect(memory.clear(conversationId)).rejects.toBeInstanceOf(InvalidConversationIdError);
+        await expect(memory.count(conversationId)).rejects.toBeInstanceOf(
+          InvalidConversationIdError,
+        );
+        await expect(memory.clear(conversationId)).rejects.toBeInstanceOf(
+          InvalidConversationIdError,
+        );
       }
       const good = ['a', 'a'.repeat(128), 'conv_abc', 'user@example.com', 'A-Z.0:9=x'];
       for (const id of good) await memory.append(id, 'user', 'ok');

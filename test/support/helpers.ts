@@ -7,4 +7,5 @@ export const redisUrl = (): string => inject('redisUrl');
 /** A key prefix no other test uses, so tests can share one Redis and run in parallel. */
 export const uniquePrefix = (name = 'test'): string => `t.${name}.${randomUUID().slice(0, 8)}`;
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

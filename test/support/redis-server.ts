@@ -10,7 +10,7 @@ export interface TestRedisServer {
   url: string;
   /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
-  /** Stops it if running and starts it again on the same port (data is lost). */
+  /** Stops it if running and starts it again on the same port (nothing is kept). */
   restart(): Promise<void>;
 }
 
@@ -45,7 +45,11 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -60,25 +64,45 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
  */
 export async function startRedisServer(extraArgs: string[] = []): Promise<TestRedisServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'chat-memory-redis-'));
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const dir = mkdtempSync(join(tmpdir(), 'chat-memory-redis-'));
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
     args.push('--dir', dir, '--protected-mode', 'no', ...extraArgs);
-    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (chunk) => (stderr += chunk));
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    let output = '';
+    proc.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-2000)));
+    proc.stderr?.on('data', (chunk) => (output = (output + chunk).slice(-2000)));
+    exited = new Promise((resolve) =>
+      proc.once('exit', () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
     const spawnError = new Promise<never>((_, reject) =>
       proc.once('error', (error) =>
         reject(new Error(`Could not start ${bin}: ${error.message}. Install redis-server.`)),
       ),
     );
-    await Promise.race([waitFor(() => ping(port), `redis-server on port ${port} ${stderr}`), spawnError]);
+    await Promise.race([
+      waitFor(() => ping(port), `redis-server on port ${port}`).catch((error: Error) => {
+        throw new Error(`${error.message}; its output:\n${output}`);
+      }),
+      spawnError,
+    ]);
   };
 
   const stop = async () => {
@@ -94,14 +118,10 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<TestRe
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
     restart: async () => {
       await stop();
       await start();
     },
   };
 }
-

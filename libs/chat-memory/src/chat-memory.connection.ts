@@ -33,10 +33,15 @@ export function createChatMemoryConnection(options: ChatMemoryModuleOptions): Ch
   return { client, owned: true };
 }
 
-/** @internal Closes a client the module created; logs instead of throwing. */
+/** @internal Closes a client the module created and waits until it has ended; logs instead of throwing. */
 export async function closeChatMemoryConnection(connection: ChatMemoryConnection): Promise<void> {
   const { client, owned } = connection;
   if (!client || !owned || client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => {
+    client.once('end', () => resolve());
+    // Never hold up shutdown for long, whatever the socket does.
+    setTimeout(resolve, 2000).unref();
+  });
   try {
     if (client.status === 'ready') await client.quit();
     else client.disconnect();
@@ -44,4 +49,5 @@ export async function closeChatMemoryConnection(connection: ChatMemoryConnection
     logger.warn(`Closing the Redis connection failed: ${(error as Error).message}`);
     client.disconnect();
   }
+  await ended;
 }

@@ -11,7 +11,10 @@ import {
   type ChatMemoryConnection,
 } from './chat-memory.connection.js';
 import type { ChatMemoryModuleOptions } from './chat-memory.interfaces.js';
-import { CHAT_MEMORY_MODULE_OPTIONS, ConfigurableModuleClass } from './chat-memory.module-definition.js';
+import {
+  CHAT_MEMORY_MODULE_OPTIONS,
+  ConfigurableModuleClass,
+} from './chat-memory.module-definition.js';
 import { ChatMemoryService } from './chat-memory.service.js';
 import { resolveChatMemoryConfig } from './chat-memory.validation.js';
 import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
@@ -44,8 +47,10 @@ import { RedisChatMemoryStore } from './store/redis-chat-memory.store.js';
     {
       provide: CHAT_MEMORY_STORE,
       inject: [CHAT_MEMORY_MODULE_OPTIONS, CHAT_MEMORY_CONNECTION],
-      useFactory: (options: ChatMemoryModuleOptions, connection: ChatMemoryConnection): ChatMemoryStore =>
-        options.store ?? new RedisChatMemoryStore(connection.client!),
+      useFactory: (
+        options: ChatMemoryModuleOptions,
+        connection: ChatMemoryConnection,
+      ): ChatMemoryStore => options.store ?? new RedisChatMemoryStore(connection.client!),
     },
     ChatMemoryService,
   ],

@@ -40,7 +40,11 @@ export class ChatMemoryService {
   }
 
   /** Stores a user message and the assistant's answer together, atomically: both or neither. */
-  async appendTurn(conversationId: string, userContent: string, assistantContent: string): Promise<void> {
+  async appendTurn(
+    conversationId: string,
+    userContent: string,
+    assistantContent: string,
+  ): Promise<void> {
     assertConversationId(conversationId);
     assertContent(userContent, this.config.maxContentBytes, 'userContent');
     assertContent(assistantContent, this.config.maxContentBytes, 'assistantContent');
@@ -97,10 +101,16 @@ export class ChatMemoryService {
   private write(operation: string, conversationId: string, entries: string[]): Promise<number> {
     const key = this.keyOf(conversationId);
     const { maxMessages, ttlMs } = this.config;
-    return this.call(operation, conversationId, () => this.store.push(key, entries, maxMessages, ttlMs));
+    return this.call(operation, conversationId, () =>
+      this.store.push(key, entries, maxMessages, ttlMs),
+    );
   }
 
-  private async call<T>(operation: string, conversationId: string, run: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    conversationId: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await run();
     } catch (error) {

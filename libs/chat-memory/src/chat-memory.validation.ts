@@ -22,8 +22,10 @@ const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:@=-]{1,128}$/;
 const ROLES: ReadonlySet<string> = new Set(CHAT_ROLES);
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   return typeof value;
 }
 
@@ -35,7 +37,10 @@ export function resolveChatMemoryConfig(
     throw new ChatMemoryConfigError('options', `expected an object, got ${describe(options)}`);
   }
   if (options.url !== undefined && (typeof options.url !== 'string' || options.url === '')) {
-    throw new ChatMemoryConfigError('url', `expected a non-empty string, got ${describe(options.url)}`);
+    throw new ChatMemoryConfigError(
+      'url',
+      `expected a non-empty string, got ${describe(options.url)}`,
+    );
   }
   if (options.store !== undefined) {
     const store = options.store as unknown as Record<string, unknown> | null;
@@ -43,7 +48,10 @@ export function resolveChatMemoryConfig(
       (method) => typeof store?.[method] !== 'function',
     );
     if (missing.length > 0) {
-      throw new ChatMemoryConfigError('store', `not a ChatMemoryStore (missing ${missing.join(', ')})`);
+      throw new ChatMemoryConfigError(
+        'store',
+        `not a ChatMemoryStore (missing ${missing.join(', ')})`,
+      );
     }
   }
   const config = options.config ?? {};
@@ -117,7 +125,11 @@ export function assertRole(role: unknown): asserts role is ChatRole {
 }
 
 /** Throws `InvalidContentError` unless `content` is a string of at most `maxBytes` UTF-8 bytes. */
-export function assertContent(content: unknown, maxBytes: number, label = 'content'): asserts content is string {
+export function assertContent(
+  content: unknown,
+  maxBytes: number,
+  label = 'content',
+): asserts content is string {
   if (typeof content !== 'string') {
     throw new InvalidContentError(`${label} must be a string, got ${describe(content)}`);
   }

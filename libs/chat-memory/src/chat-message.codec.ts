@@ -52,11 +52,11 @@ export function decodeMessages(entries: readonly string[]): DecodedHistory {
   }
   // A count mismatch means some entry was not exactly one JSON value: decode each one on its own.
   if (!Array.isArray(parsed) || parsed.length !== entries.length) return decodeOneByOne(entries);
-  const messages: ChatMessage[] = new Array(parsed.length);
-  for (let i = 0; i < parsed.length; i++) {
-    const message = toMessage(parsed[i]);
+  const messages: ChatMessage[] = [];
+  for (const value of parsed) {
+    const message = toMessage(value);
     if (!message) return decodeOneByOne(entries);
-    messages[i] = message;
+    messages.push(message);
   }
   return { messages, skipped: [] };
 }

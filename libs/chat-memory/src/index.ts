@@ -19,5 +19,6 @@ export {
   InvalidConversationIdError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
+export { ChatMemoryExceptionFilter } from './http/index.js';
 export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';

@@ -9,7 +9,12 @@ export interface ChatMemoryStore {
    * `maxLength` entries and, when `ttlMs` is not `null`, sets the key to expire `ttlMs` milliseconds
    * from now. Resolves to the list length afterwards.
    */
-  push(key: string, entries: readonly string[], maxLength: number, ttlMs: number | null): Promise<number>;
+  push(
+    key: string,
+    entries: readonly string[],
+    maxLength: number,
+    ttlMs: number | null,
+  ): Promise<number>;
   /** Every entry of the list at `key`, oldest first; `[]` when it does not exist or has expired. */
   range(key: string): Promise<string[]>;
   /** The number of entries at `key`; `0` when it does not exist. */

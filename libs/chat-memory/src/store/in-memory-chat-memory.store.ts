@@ -20,7 +20,12 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
   /** @param now clock in milliseconds, `Date.now` by default (inject a fake one in tests). */
   constructor(private readonly now: () => number = Date.now) {}
 
-  async push(key: string, entries: readonly string[], maxLength: number, ttlMs: number | null): Promise<number> {
+  async push(
+    key: string,
+    entries: readonly string[],
+    maxLength: number,
+    ttlMs: number | null,
+  ): Promise<number> {
     const current = this.now();
     this.sweep(current);
     let entry = this.live(key, current);

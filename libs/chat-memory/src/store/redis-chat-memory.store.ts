@@ -23,7 +23,12 @@ return n
 `;
 
 type AppendCommand = {
-  [APPEND_COMMAND](key: string, maxLength: number, ttlMs: number, ...entries: string[]): Promise<number>;
+  [APPEND_COMMAND](
+    key: string,
+    maxLength: number,
+    ttlMs: number,
+    ...entries: string[]
+  ): Promise<number>;
 };
 
 /**
@@ -40,7 +45,12 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     this.client = client as (Redis | Cluster) & AppendCommand;
   }
 
-  push(key: string, entries: readonly string[], maxLength: number, ttlMs: number | null): Promise<number> {
+  push(
+    key: string,
+    entries: readonly string[],
+    maxLength: number,
+    ttlMs: number | null,
+  ): Promise<number> {
     return this.client[APPEND_COMMAND](key, maxLength, ttlMs ?? 0, ...entries);
   }
 

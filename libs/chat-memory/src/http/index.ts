@@ -1,0 +1,1 @@
+export { ChatMemoryExceptionFilter } from './chat-memory-exception.filter.js';
