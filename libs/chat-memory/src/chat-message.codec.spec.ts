@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessages, encodeMessage, toMessage } from './chat-message.codec.js';
+
+describe('encodeMessage', () => {
+  it('writes a JSON object with role then content, and nothing else', () => {
+    expect(encodeMessage('user', 'Hi "you"')).toBe('{"role":"user","content":"Hi \\"you\\""}');
+  });
+});
+
+describe('toMessage', () => {
+  it('returns a fresh { role, content } object without other keys', () => {
+    const parsed = JSON.parse('{"content":"x","role":"tool","extra":1,"__proto__":{"bad":true}}');
+    const message = toMessage(parsed);
+    expect(message).toStrictEqual({ role: 'tool', content: 'x' });
+    expect(Object.getPrototypeOf(message)).toBe(Object.prototype);
+    expect(message).not.toBe(parsed);
+  });
+
+  it.each([
+    null,
+    1,
+    'text',
+    [],
+    ['user', 'x'],
+    {},
+    { role: 'user' },
+    { role: 'root', content: 'x' },
+  ])('rejects %j', (value) => expect(toMessage(value)).toBeUndefined());
+});
+
+describe('decodeMessages', () => {
+  const valid = [
+    '{"role":"user","content":"a"}',
+    '{"role": "assistant", "content": "caf\\u00e9"}',
+    '{"role":"system","content":"[1,2]"}',
+  ];
+
+  it('decodes valid entries in order, through the single-parse path', () => {
+    expect(decodeMessages(valid)).toStrictEqual({
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'café' },
+        { role: 'system', content: '[1,2]' },
+      ],
+      skipped: [],
+    });
+    expect(decodeMessages([])).toStrictEqual({ messages: [], skipped: [] });
+  });
+
+  it('falls back to one parse per entry and reports the index of each bad one', () => {
+    const entries = [valid[0], '{oops', valid[1], '{"role":"user"}', '1', valid[2]];
+    const { messages, skipped } = decodeMessages(entries);
+    expect(messages.map((m) => m.content)).toEqual(['a', 'café', '[1,2]']);
+    expect(skipped).toEqual([1, 3, 4]);
+  });
+
+  it('does not let one entry holding two JSON values pass as two messages', () => {
+    const twoInOne = '{"role":"user","content":"x"},{"role":"user","content":"smuggled"}';
+    const { messages, skipped } = decodeMessages([valid[0], twoInOne]);
+    expect(messages).toStrictEqual([{ role: 'user', content: 'a' }]);
+    expect(skipped).toEqual([1]);
+  });
+
+  it('treats entries that only parse when joined (a string split across two entries) as garbage', () => {
+    // Joined: ["ab,cd"] (1 value for 2 entries) - the count check sends it to the slow path.
+    const { messages, skipped } = decodeMessages(['"ab', 'cd"']);
+    expect(messages).toEqual([]);
+    expect(skipped).toEqual([0, 1]);
+  });
+});
