@@ -22,3 +22,11 @@ export {
 export { ChatMemoryExceptionFilter } from './http/index.js';
 export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
+export {
+  ConversationHistory,
+  RecordChatTurn,
+  RecordChatTurnInterceptor,
+  type ChatTurnRecordErrorContext,
+  type ChatTurnRequest,
+  type RecordChatTurnOptions,
+} from './recording/index.js';

@@ -1,0 +1,8 @@
+export { ConversationHistory } from './conversation-history.decorator.js';
+export { RecordChatTurn } from './record-chat-turn.decorator.js';
+export { RecordChatTurnInterceptor } from './record-chat-turn.interceptor.js';
+export type {
+  ChatTurnRecordErrorContext,
+  ChatTurnRequest,
+  RecordChatTurnOptions,
+} from './record-chat-turn.interfaces.js';
