@@ -19,7 +19,13 @@ export {
   InvalidConversationIdError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
-export { ChatMemoryExceptionFilter } from './http/index.js';
+export {
+  AppendChatMessageDto,
+  ChatMemoryExceptionFilter,
+  DEFAULT_CHAT_MEMORY_CONTROLLER_PATH,
+  type ChatConversationInfo,
+  type ChatMemoryControllerOptions,
+} from './http/index.js';
 export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
 export {
