@@ -23,8 +23,8 @@ class ApiKeyGuard implements CanActivate {
 }
 
 /** A user owns the conversations whose id starts with their name and a dash. */
-const canAccess = async (request: unknown, conversationId: string) =>
-  conversationId.startsWith(`${(request as HeaderRequest).headers['x-user']}-`);
+const canAccess = async (req: unknown, conversationId: string) =>
+  conversationId.startsWith(`${(req as HeaderRequest).headers['x-user']}-`);
 
 // No global ValidationPipe nor exception filter: the controller brings its own.
 const noGlobals = { filter: false };
@@ -165,6 +165,7 @@ describe.each(HTTP_ADAPTERS)('the chat memory controller on %s', (_name, adapter
         .set({ 'x-api-key': 'secret', 'x-user': 'ada' })
         .expect(200, [message]);
       await request(url).get('/chat-memory/conversations/ada-1/messages').expect(404);
+      expect(await memory.count('ada-1')).toBe(1);
     });
 
     it('answers 403 without the key, or to someone else, and writes nothing', async () => {
@@ -201,7 +202,8 @@ describe.each(HTTP_ADAPTERS)('the chat memory controller on %s', (_name, adapter
         noGlobals,
       );
       try {
-        await request(url).get('/chat-memory/conversations/x/messages').expect(404);
+        const res = await request(url).get('/chat-memory/conversations/x/messages');
+        expect(res.status).toBe(404);
       } finally {
         await app.close();
       }
