@@ -109,6 +109,15 @@ class RecordingController {
     );
   }
 
+  @Sse(':conversationId/sse-history')
+  @RecordChatTurn(fromQuery)
+  sseHistory(@ConversationHistory() history: ChatMessage[]): Observable<string> {
+    return interval(5).pipe(
+      take(2),
+      map((i) => (i === 0 ? `after ${history.length}` : ' messages')),
+    );
+  }
+
   @Sse(':conversationId/sse-endless')
   @RecordChatTurn(fromQuery)
   sseEndless(): Observable<string> {
@@ -287,6 +296,20 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     ]);
   });
 
+  it('gives an @Sse() handler the history, and answers 400 before the stream for an invalid id', async () => {
+    await request(url).get('/chat/s4/sse-history?message=one').expect(200);
+    const res = await request(url).get('/chat/s4/sse-history?message=two').expect(200);
+    expect(res.text).toContain('data: after 2');
+    expect(await memory.getHistory('s4')).toEqual([
+      { role: 'user', content: 'one' },
+      { role: 'assistant', content: 'after 0 messages' },
+      { role: 'user', content: 'two' },
+      { role: 'assistant', content: 'after 2 messages' },
+    ]);
+    const bad = await request(url).get('/chat/a%20b/sse-history?message=x').expect(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, field: 'conversationId' });
+  });
+
   it('records what was sent, marked, when the client leaves an @Sse() stream early', async () => {
     const received = await readThenDisconnect(`${url}/chat/s2/sse-endless?message=go`, 'w2 ');
     expect(received).toContain('data: w0');
@@ -399,8 +422,9 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn with its own Redis on %s', (_name,
       expect(recordErrors).toHaveLength(1);
       expect(recordErrors[0].conversationId).toBe('down');
       expect(recordErrors[0].error).toBeInstanceOf(ChatMemoryStoreError);
-      // The history cannot be read: a handler that needs it answers 503.
+      // The history cannot be read: a handler that needs it answers 503, SSE ones included.
       await request(url).post('/chat/down').send({ message: 'x' }).expect(503);
+      await request(url).get('/chat/down/sse-history?message=x').expect(503);
     } finally {
       await server.restart();
     }

@@ -4,8 +4,8 @@ import { prefetchedHistory } from './record-chat-turn.defaults.js';
 
 /**
  * The conversation's history before this turn (`ChatMessage[]`, oldest first), read in one
- * round trip by the `@RecordChatTurn()` interceptor with the same conversation-id rule, before
- * the handler runs. Needs `@RecordChatTurn()` on the handler or its controller; without it the
+ * round trip by `@RecordChatTurn()` with the same conversation-id rule, after the guards that
+ * come before it and before pipes and the handler run. Needs `@RecordChatTurn()` on the handler or its controller; without it the
  * request fails with an error that says so. A failed read fails the request
  * (`ChatMemoryStoreError`, 503 with `ChatMemoryExceptionFilter`; an invalid id answers 400).
  */

@@ -1,4 +1,5 @@
-import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ConversationHistoryGuard } from './conversation-history.guard.js';
 import { RECORD_CHAT_TURN_METADATA } from './record-chat-turn.constants.js';
 import { RecordChatTurnInterceptor } from './record-chat-turn.interceptor.js';
 import type { RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
@@ -16,5 +17,6 @@ export const RecordChatTurn = (
 ): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata(RECORD_CHAT_TURN_METADATA, options),
+    UseGuards(ConversationHistoryGuard),
     UseInterceptors(RecordChatTurnInterceptor),
   );

@@ -13,11 +13,10 @@ import {
 } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/internal.js';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import { defer, Observable, of, switchMap } from 'rxjs';
+import { Observable } from 'rxjs';
 import { Stream } from 'node:stream';
 import { ChatMemoryService } from '../chat-memory.service.js';
 import {
-  CONVERSATION_HISTORY_PARAM_METADATA,
   DEFAULT_INTERRUPTED_MARKER,
   RECORD_CHAT_TURN_METADATA,
 } from './record-chat-turn.constants.js';
@@ -26,7 +25,6 @@ import {
   defaultChunk,
   defaultConversationId,
   defaultMessage,
-  prefetchedHistory,
 } from './record-chat-turn.defaults.js';
 import type { ChatTurnRequest, RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
 
@@ -108,14 +106,7 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
       options,
       conversationId: (options.conversationId ?? defaultConversationId)(request),
     };
-    const wantsHistory = this.reflector.get<boolean>(CONVERSATION_HISTORY_PARAM_METADATA, handler);
-    const ready$ = wantsHistory
-      ? defer(async () => {
-          const history = await this.memory().getHistory(turn.conversationId as string);
-          prefetchedHistory.set(request, history);
-        })
-      : of(undefined);
-    const result$ = ready$.pipe(switchMap(() => next.handle()));
+    const result$ = next.handle();
     return this.reflector.get<boolean>(SSE_METADATA, handler)
       ? this.recordStream(result$, turn)
       : this.recordResult(result$, turn, context);
