@@ -89,6 +89,15 @@ class RecordingController {
     return { text: `custom ${prompt}` };
   }
 
+  @Post(':conversationId/observable')
+  observable(@Body('message') message: string): Observable<string> {
+    // A plain route sends the last value of an Observable.
+    return interval(5).pipe(
+      take(2),
+      map((i) => `${message} ${i}`),
+    );
+  }
+
   @Post(':conversationId/throws')
   throws(): never {
     throw new ImATeapotException('no tea today');
@@ -223,6 +232,14 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     expect(await memory.getHistory('c2')).toEqual([
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'plain: hi' },
+    ]);
+  });
+
+  it('takes the last value of an Observable on a plain route, as sent', async () => {
+    await request(url).post('/chat/c6/observable').send({ message: 'obs' }).expect(201, 'obs 1');
+    expect(await memory.getHistory('c6')).toEqual([
+      { role: 'user', content: 'obs' },
+      { role: 'assistant', content: 'obs 1' },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import { ChatMemoryService } from '../chat-memory.service.js';
+import type { ChatMemoryService } from '../chat-memory.service.js';
+import { findChatMemory } from './chat-memory.lookup.js';
 import {
   CONVERSATION_HISTORY_PARAM_METADATA,
   RECORD_CHAT_TURN_METADATA,
@@ -37,7 +38,7 @@ export class ConversationHistoryGuard implements CanActivate {
         [handler, context.getClass()],
       ) ?? {};
     const conversationId = (options.conversationId ?? defaultConversationId)(request);
-    this.service ??= this.moduleRef.get(ChatMemoryService, { strict: false });
+    this.service ??= findChatMemory(this.moduleRef);
     prefetchedHistory.set(request, await this.service.getHistory(conversationId as string));
     return true;
   }

@@ -15,7 +15,8 @@ import { RouteParamtypes } from '@nestjs/common/internal.js';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { Stream } from 'node:stream';
-import { ChatMemoryService } from '../chat-memory.service.js';
+import type { ChatMemoryService } from '../chat-memory.service.js';
+import { findChatMemory } from './chat-memory.lookup.js';
 import {
   DEFAULT_INTERRUPTED_MARKER,
   RECORD_CHAT_TURN_METADATA,
@@ -238,7 +239,7 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
   }
 
   private memory(): ChatMemoryService {
-    this.service ??= this.moduleRef.get(ChatMemoryService, { strict: false });
+    this.service ??= findChatMemory(this.moduleRef);
     return this.service;
   }
 
