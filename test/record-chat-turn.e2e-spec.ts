@@ -98,6 +98,17 @@ class RecordingController {
     );
   }
 
+  @Post(':conversationId/broken-option')
+  @RecordChatTurn({
+    answer: () => {
+      throw new Error('the answer option broke');
+    },
+    onRecordError,
+  })
+  brokenOption() {
+    return { reply: 'fine' };
+  }
+
   @Post(':conversationId/throws')
   throws(): never {
     throw new ImATeapotException('no tea today');
@@ -295,6 +306,17 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     await request(url).post('/chat/c5/plain').send({}).expect(201);
     expect(await memory.count('c5')).toBe(0);
     expect(recordErrors).toHaveLength(2);
+  });
+
+  it('treats an option function that throws as a recording failure, not a request failure', async () => {
+    await request(url)
+      .post('/chat/c7/broken-option')
+      .send({ message: 'x' })
+      .expect(201, { reply: 'fine' });
+    expect(await memory.count('c7')).toBe(0);
+    expect(recordErrors).toHaveLength(1);
+    expect(recordErrors[0]).toMatchObject({ conversationId: 'c7' });
+    expect((recordErrors[0].error as Error).message).toBe('the answer option broke');
   });
 
   it('answers 400 when the history is wanted for an invalid conversation id, and writes nothing', async () => {

@@ -39,17 +39,35 @@ const handledRequests = new WeakSet<object>();
 interface Turn {
   request: ChatTurnRequest;
   options: RecordChatTurnOptions;
-  conversationId: string | undefined;
 }
 
 /** Accumulates the text of a stream, chunk by chunk. */
 class StreamText {
   private text = '';
   private readonly decoder = new TextDecoder();
+  /** An error of the `chunk` option, reported when the turn is recorded. */
+  private error: unknown;
+  private failed = false;
 
   constructor(private readonly chunk: RecordChatTurnOptions['chunk']) {}
 
   add(value: unknown): void {
+    if (this.failed) return;
+    try {
+      this.append(value);
+    } catch (error) {
+      this.failed = true;
+      this.error = error;
+    }
+  }
+
+  /** The text so far; throws what the `chunk` option threw, if it did. */
+  finish(): string {
+    if (this.failed) throw this.error;
+    return this.text + this.decoder.decode();
+  }
+
+  private append(value: unknown): void {
     if (this.chunk) {
       const text = this.chunk(value);
       if (typeof text === 'string') this.text += text;
@@ -58,10 +76,6 @@ class StreamText {
     } else {
       this.text += defaultChunk(value) ?? '';
     }
-  }
-
-  finish(): string {
-    return this.text + this.decoder.decode();
   }
 }
 
@@ -102,23 +116,28 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
       this.warnOnce(handler, `${this.nameOf(context)} uses @Res(): its turns are not recorded`);
       return next.handle();
     }
-    const turn: Turn = {
-      request,
-      options,
-      conversationId: (options.conversationId ?? defaultConversationId)(request),
-    };
+    const turn: Turn = { request, options };
     const result$ = next.handle();
     return this.reflector.get<boolean>(SSE_METADATA, handler)
       ? this.recordStream(result$, turn)
       : this.recordResult(result$, turn, context);
   }
 
-  /** Records the turn; never throws. Failures are logged and handed to `onRecordError`. */
-  protected async record(turn: Turn, answer: unknown): Promise<void> {
-    const { conversationId, options, request } = turn;
+  /**
+   * Records the turn; never throws. Failures, including those of the option functions, are
+   * logged with the conversation id and handed to `onRecordError`.
+   */
+  private async record(turn: Turn, answer: () => unknown): Promise<void> {
+    const { options, request } = turn;
+    let conversationId: string | undefined;
     try {
+      conversationId = (options.conversationId ?? defaultConversationId)(request);
       const message = (options.message ?? defaultMessage)(request);
-      await this.memory().appendTurn(conversationId as string, message as string, answer as string);
+      await this.memory().appendTurn(
+        conversationId as string,
+        message as string,
+        answer() as string,
+      );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(
@@ -169,7 +188,7 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
             subscriber.complete();
             return;
           }
-          const answer = (turn.options.answer ?? defaultAnswer)(last, turn.request);
+          const answer = () => (turn.options.answer ?? defaultAnswer)(last, turn.request);
           void this.record(turn, answer).then(() => subscriber.complete());
         },
       });
@@ -193,21 +212,21 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
         },
         complete: () => {
           settled = true;
-          void this.record(turn, text.finish()).then(() => subscriber.complete());
+          void this.record(turn, () => text.finish()).then(() => subscriber.complete());
         },
       });
       return () => {
         subscription.unsubscribe();
         // Unsubscribed before the end: the client went away.
-        if (!settled) void this.recordInterrupted(turn, text.finish());
+        if (!settled) void this.recordInterrupted(turn, text);
       };
     });
   }
 
   /** A chunked (async iterable) body: passed through, recorded once it is fully read. */
   private recordIterable(source: AsyncIterable<unknown>, turn: Turn): AsyncIterable<unknown> {
-    const record = (answer: string) => this.record(turn, answer);
-    const recordInterrupted = (sent: string) => this.recordInterrupted(turn, sent);
+    const record = (text: StreamText) => this.record(turn, () => text.finish());
+    const recordInterrupted = (text: StreamText) => this.recordInterrupted(turn, text);
     return (async function* recorded() {
       const text = new StreamText(turn.options.chunk);
       let state: 'open' | 'done' | 'failed' = 'open';
@@ -224,18 +243,16 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
         throw error;
       } finally {
         // Returned early: the client went away.
-        if (state === 'open') await recordInterrupted(text.finish());
+        if (state === 'open') await recordInterrupted(text);
       }
-      await record(text.finish());
+      await record(text);
     })();
   }
 
-  private recordInterrupted(turn: Turn, sent: string): Promise<void> {
+  private recordInterrupted(turn: Turn, text: StreamText): Promise<void> {
     if ((turn.options.onDisconnect ?? 'record') === 'skip') return Promise.resolve();
-    return this.record(
-      turn,
-      `${sent}${turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER}`,
-    );
+    const marker = turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER;
+    return this.record(turn, () => `${text.finish()}${marker}`);
   }
 
   private memory(): ChatMemoryService {
