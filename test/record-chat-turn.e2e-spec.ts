@@ -138,6 +138,17 @@ class RecordingController {
     );
   }
 
+  @Sse(':conversationId/sse-fails')
+  @RecordChatTurn(fromQuery)
+  sseFails(): Observable<string> {
+    return interval(5).pipe(
+      map((i) => {
+        if (i === 2) throw new Error('the model went away');
+        return `part${i} `;
+      }),
+    );
+  }
+
   @Sse(':conversationId/sse-endless')
   @RecordChatTurn(fromQuery)
   sseEndless(): Observable<string> {
@@ -349,6 +360,16 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     expect(bad.body).toMatchObject({ statusCode: 400, field: 'conversationId' });
   });
 
+  it('records nothing when an @Sse() stream fails', async () => {
+    const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const res = await request(url).get('/chat/s5/sse-fails?message=x').expect(200);
+    expect(res.text).toContain('data: part1');
+    expect(res.text).toContain('event: error');
+    expect(error).toHaveBeenCalled();
+    expect(await memory.count('s5')).toBe(0);
+    expect(recordErrors).toEqual([]);
+  });
+
   it('records what was sent, marked, when the client leaves an @Sse() stream early', async () => {
     const received = await readThenDisconnect(`${url}/chat/s2/sse-endless?message=go`, 'w2 ');
     expect(received).toContain('data: w0');
@@ -403,6 +424,24 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       String(call[0] instanceof Error ? call[0].message : call[0]),
     );
     expect(logged.some((m) => m.includes('needs @RecordChatTurn()'))).toBe(true);
+  });
+});
+
+describe.each(HTTP_ADAPTERS)('@RecordChatTurn without ChatMemoryModule on %s', (_name, adapter) => {
+  it('answers, and logs that the module is missing', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const { app, url } = await startHttpApp(adapter, { imports: [FeatureModule] });
+    try {
+      await request(url).post('/chat/m1/plain').send({ message: 'x' }).expect(201, 'plain: x');
+      expect(
+        warn.mock.calls.some((call) =>
+          String(call[0]).includes('needs ChatMemoryModule.forRoot() or forRootAsync() imported'),
+        ),
+      ).toBe(true);
+    } finally {
+      vi.restoreAllMocks();
+      await app.close();
+    }
   });
 });
 

@@ -31,7 +31,6 @@ export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js'
 export {
   ConversationHistory,
   RecordChatTurn,
-  RecordChatTurnInterceptor,
   type ChatTurnRecordErrorContext,
   type ChatTurnRequest,
   type RecordChatTurnOptions,

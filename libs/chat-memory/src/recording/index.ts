@@ -1,6 +1,5 @@
 export { ConversationHistory } from './conversation-history.decorator.js';
 export { RecordChatTurn } from './record-chat-turn.decorator.js';
-export { RecordChatTurnInterceptor } from './record-chat-turn.interceptor.js';
 export type {
   ChatTurnRecordErrorContext,
   ChatTurnRequest,
