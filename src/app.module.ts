@@ -5,12 +5,14 @@ import {
   InMemoryChatMemoryStore,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
+import { AdminKeyGuard } from './chat/admin-key.guard.js';
 import { ChatModule } from './chat/chat.module.js';
 
 /**
  * Environment: REDIS_URL (unset: an in-memory store, for trying the app without Redis),
  * CHAT_MAX_TURNS (default 10), CHAT_TTL_SECONDS (default: no expiry), CHAT_KEY_PREFIX
- * (default "chat-memory").
+ * (default "chat-memory"), CHAT_ADMIN_KEY (the `x-api-key` of the conversations API at
+ * /chat-memory/conversations; default "dev-admin-key", for local development only).
  */
 export function chatMemoryOptions(config: ConfigService): ChatMemoryModuleOptions {
   const logger = new Logger('ChatApp');
@@ -39,6 +41,8 @@ export function chatMemoryOptions(config: ConfigService): ChatMemoryModuleOption
       isGlobal: true,
       inject: [ConfigService],
       useFactory: chatMemoryOptions,
+      // The REST API over the conversations, behind an API key.
+      controller: { guards: [AdminKeyGuard] },
     }),
     ChatModule,
   ],

@@ -1,24 +1,35 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { ChatMemoryService } from 'nestjs-chat-memory';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
+import { HTTP_ADAPTERS, readThenDisconnect, type AdapterFactory } from './support/http-apps.js';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
-async function startApp(env: Record<string, string | undefined>): Promise<INestApplication> {
-  for (const [name, value] of Object.entries(env)) {
+const ADMIN = { 'x-api-key': 'test-admin-key' };
+
+async function startApp(
+  env: Record<string, string | undefined>,
+  adapter: AdapterFactory = HTTP_ADAPTERS[0][1],
+): Promise<{ app: INestApplication; url: string }> {
+  for (const [name, value] of Object.entries({ CHAT_ADMIN_KEY: ADMIN['x-api-key'], ...env })) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = setupApp(moduleRef.createNestApplication({ logger: false }));
-  await app.init();
-  return app;
+  const app = setupApp(moduleRef.createNestApplication(adapter(), { logger: false }));
+  await app.listen(0, '127.0.0.1');
+  const instance = app.getHttpAdapter().getInstance() as { ready?: () => Promise<unknown> };
+  await instance.ready?.();
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}` };
 }
 
-describe.each([
+const stores = [
   [
     'Redis',
     () => ({ REDIS_URL: redisUrl(), CHAT_KEY_PREFIX: uniquePrefix('app'), CHAT_MAX_TURNS: '3' }),
@@ -27,32 +38,40 @@ describe.each([
     'the in-memory store',
     () => ({ REDIS_URL: undefined, CHAT_KEY_PREFIX: undefined, CHAT_MAX_TURNS: '3' }),
   ],
-])('example chat app on %s', (_name, env) => {
+] as const;
+const cases = stores.flatMap(([store, env]) =>
+  HTTP_ADAPTERS.map(([adapterName, adapter]) => [store, adapterName, env, adapter] as const),
+);
+
+describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapter) => {
   let app: INestApplication;
+  let url: string;
   beforeAll(async () => {
-    app = await startApp(env());
+    ({ app, url } = await startApp(env(), adapter));
   });
   afterAll(async () => {
     await app.close();
   });
 
+  const history = (id: string) =>
+    request(url).get(`/chat-memory/conversations/${id}/messages`).set(ADMIN);
+
   it('answers, remembers the turn, and uses the history in later answers', async () => {
-    const server = app.getHttpServer();
-    await request(server)
+    await request(url)
       .post('/chat/conv-1')
       .send({ message: 'Hello, my name is Ada' })
       .expect(200, { reply: 'Nice to meet you, Ada! I will remember that.' });
-    await request(server)
+    await request(url)
       .post('/chat/conv-1')
       .send({ message: "What's my name?" })
       .expect(200, { reply: 'Your name is Ada.' });
-    await request(server)
+    await request(url)
       .post('/chat/other')
       .send({ message: "What's my name?" })
       .expect(200)
       .expect((res) => expect(res.body.reply).toMatch(/haven't told me your name/));
-    const history = await request(server).get('/chat/conv-1/history').expect(200);
-    expect(history.body).toEqual([
+    const res = await history('conv-1').expect(200);
+    expect(res.body).toEqual([
       { role: 'user', content: 'Hello, my name is Ada' },
       { role: 'assistant', content: 'Nice to meet you, Ada! I will remember that.' },
       { role: 'user', content: "What's my name?" },
@@ -61,37 +80,80 @@ describe.each([
   });
 
   it('forgets what slid out of the window (CHAT_MAX_TURNS=3)', async () => {
-    const server = app.getHttpServer();
-    await request(server).post('/chat/window').send({ message: 'my name is Grace' }).expect(200);
+    await request(url).post('/chat/window').send({ message: 'my name is Grace' }).expect(200);
     for (const message of ['one', 'two', 'three']) {
-      await request(server).post('/chat/window').send({ message }).expect(200);
+      await request(url).post('/chat/window').send({ message }).expect(200);
     }
-    await request(server)
+    await request(url)
       .post('/chat/window')
       .send({ message: 'what is my name?' })
       .expect(200)
       .expect((res) => expect(res.body.reply).toMatch(/slid out of my memory window/));
-    const history = await request(server).get('/chat/window/history').expect(200);
-    expect(history.body).toHaveLength(6);
+    const res = await history('window').expect(200);
+    expect(res.body).toHaveLength(6);
   });
 
   it('answers 400 to an invalid body or conversation id, and stores nothing', async () => {
-    const server = app.getHttpServer();
-    await request(server).post('/chat/bad').send({}).expect(400);
-    await request(server).post('/chat/bad').send({ message: 42 }).expect(400);
-    await request(server).post('/chat/bad').send({ message: 'x', role: 'system' }).expect(400);
-    const res = await request(server).post('/chat/has%20space').send({ message: 'hi' }).expect(400);
+    await request(url).post('/chat/bad').send({}).expect(400);
+    await request(url).post('/chat/bad').send({ message: 42 }).expect(400);
+    await request(url).post('/chat/bad').send({ message: 'x', role: 'system' }).expect(400);
+    const res = await request(url).post('/chat/has%20space').send({ message: 'hi' }).expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, field: 'conversationId' });
-    await request(server).get('/chat/bad/history').expect(200, []);
+    await request(url).get('/chat/bad/stream').expect(400);
+    await history('bad').expect(200, []);
+  });
+
+  it('streams the answer word by word and records it once the stream ends', async () => {
+    await request(url).post('/chat/s1').send({ message: 'my name is Linus' }).expect(200);
+    const res = await request(url).get('/chat/s1/stream?message=what%20is%20my%20name').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+    const events = [...res.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
+    expect(events).toEqual(['Your ', 'name ', 'is ', 'Linus.']);
+    const turns = await history('s1').expect(200);
+    expect(turns.body.slice(2)).toEqual([
+      { role: 'user', content: 'what is my name' },
+      { role: 'assistant', content: 'Your name is Linus.' },
+    ]);
+  });
+
+  it('records what was streamed, marked, when the client leaves early', async () => {
+    const long = 'a b c d e f g h i j k l m n o p q r s t u v w x y z';
+    await readThenDisconnect(`${url}/chat/s2/stream?message=${encodeURIComponent(long)}`, 'said');
+    await expect
+      .poll(async () => (await history('s2')).body, { timeout: 5000, interval: 50 })
+      .toHaveLength(2);
+    const [, assistant] = (await history('s2')).body;
+    expect(assistant.content).toMatch(/^You said: .* \[interrupted\]$/);
+    expect(assistant.content.length).toBeLessThan(`You said: "${long}"`.length);
+  });
+
+  it('keeps the conversations API behind the x-api-key guard', async () => {
+    await request(url).post('/chat/g1').send({ message: 'secret stuff' }).expect(200);
+    await request(url).get('/chat-memory/conversations/g1/messages').expect(403);
+    await request(url)
+      .get('/chat-memory/conversations/g1/messages')
+      .set('x-api-key', 'wrong')
+      .expect(403);
+    await request(url).delete('/chat-memory/conversations/g1').expect(403);
+    await request(url)
+      .get('/chat-memory/conversations/g1')
+      .set(ADMIN)
+      .expect(200, { conversationId: 'g1', count: 2, ttlSeconds: null });
+    await request(url).delete('/chat-memory/conversations/g1').set(ADMIN).expect(204);
+    expect(await app.get(ChatMemoryService).count('g1')).toBe(0);
   });
 });
 
 describe('example chat app when Redis goes down', () => {
   let server: TestRedisServer;
   let app: INestApplication;
+  let url: string;
   beforeAll(async () => {
     server = await startRedisServer();
-    app = await startApp({ REDIS_URL: server.url, CHAT_KEY_PREFIX: uniquePrefix('down') });
+    ({ app, url } = await startApp({
+      REDIS_URL: server.url,
+      CHAT_KEY_PREFIX: uniquePrefix('down'),
+    }));
   });
   afterAll(async () => {
     await app.close();
@@ -102,22 +164,23 @@ describe('example chat app when Redis goes down', () => {
   it('answers 503, keeps running, and serves again when Redis is back', async () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const http = app.getHttpServer();
-    await request(http).post('/chat/c').send({ message: 'hi' }).expect(200);
+    await request(url).post('/chat/c').send({ message: 'hi' }).expect(200);
     await server.stop();
-    const down = await request(http).post('/chat/c').send({ message: 'hi' }).expect(503);
+    // The chat endpoint needs the history to answer.
+    const down = await request(url).post('/chat/c').send({ message: 'hi' }).expect(503);
     expect(down.body).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
       message: 'Conversation memory is unavailable',
     });
-    await request(http).get('/chat/c/history').expect(503);
+    await request(url).get('/chat-memory/conversations/c/messages').set(ADMIN).expect(503);
     await server.restart();
     await expect
-      .poll(async () => (await request(http).get('/chat/c/history')).status, {
-        timeout: 8000,
-        interval: 200,
-      })
+      .poll(
+        async () =>
+          (await request(url).get('/chat-memory/conversations/c/messages').set(ADMIN)).status,
+        { timeout: 8000, interval: 200 },
+      )
       .toBe(200);
   });
 });

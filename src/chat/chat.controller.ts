@@ -1,31 +1,54 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ChatMemoryService, type ChatMessage } from 'nestjs-chat-memory';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
+import { ConversationHistory, RecordChatTurn, type ChatMessage } from 'nestjs-chat-memory';
+import { concatMap, delay, from, of, type Observable } from 'rxjs';
 import { CHAT_MODEL, type ChatModel } from './chat-model.js';
 import { ChatRequestDto, type ChatReplyDto } from './chat.dto.js';
 
+/** Pause between two streamed words, to make the streaming visible. */
+const WORD_DELAY_MS = 30;
+
 @Controller('chat')
 export class ChatController {
-  constructor(
-    private readonly memory: ChatMemoryService,
-    @Inject(CHAT_MODEL) private readonly model: ChatModel,
-  ) {}
+  constructor(@Inject(CHAT_MODEL) private readonly model: ChatModel) {}
 
-  /** Answers the message using the conversation's history, then remembers the turn. */
+  /**
+   * Answers the message using the conversation's history. `@RecordChatTurn()` stores the turn
+   * (the message and `reply`) once the answer is ready; the handler has no memory code.
+   */
   @Post(':conversationId')
   @HttpCode(200)
+  @RecordChatTurn()
   async chat(
-    @Param('conversationId') conversationId: string,
     @Body() body: ChatRequestDto,
+    @ConversationHistory() history: ChatMessage[],
   ): Promise<ChatReplyDto> {
-    const history = await this.memory.getHistory(conversationId);
-    const reply = await this.model.reply(history, body.message);
-    await this.memory.appendTurn(conversationId, body.message, reply);
-    return { reply };
+    return { reply: await this.model.reply(history, body.message) };
   }
 
-  /** The remembered messages, oldest first. */
-  @Get(':conversationId/history')
-  history(@Param('conversationId') conversationId: string): Promise<ChatMessage[]> {
-    return this.memory.getHistory(conversationId);
+  /**
+   * The same answer as Server-Sent Events, word by word
+   * (`GET /chat/:conversationId/stream?message=...`). The turn is recorded once the stream ends;
+   * if the client leaves early, what it was sent is recorded, marked `[interrupted]`.
+   */
+  @Sse(':conversationId/stream')
+  @RecordChatTurn({ message: (request) => request.query?.message })
+  async stream(
+    @Query() query: ChatRequestDto,
+    @ConversationHistory() history: ChatMessage[],
+  ): Promise<Observable<MessageEvent>> {
+    const reply = await this.model.reply(history, query.message);
+    const words = reply.split(/(?<= )/);
+    return from(words).pipe(
+      concatMap((word, i) => of({ data: word }).pipe(delay(i === 0 ? 0 : WORD_DELAY_MS))),
+    );
   }
 }

@@ -1,10 +1,18 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ChatMemoryModuleOptions } from './chat-memory.interfaces.js';
+import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
+import { withChatMemoryController } from './http/chat-memory.controller.js';
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module itself. */
 export interface ChatMemoryModuleExtras {
   /** Register the module globally, so feature modules need not import it. Default `false`. */
   isGlobal?: boolean;
+  /**
+   * Mount the REST controller over the conversations (`true` for its defaults, or its options).
+   * Without guards or `canAccess` it exposes every conversation to anyone who can reach it.
+   * Default `false`.
+   */
+  controller?: boolean | ChatMemoryControllerOptions;
 }
 
 export const {
@@ -15,8 +23,7 @@ export const {
 } = new ConfigurableModuleBuilder<ChatMemoryModuleOptions>({ moduleName: 'ChatMemory' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createChatMemoryOptions')
-  .setExtras<ChatMemoryModuleExtras>({ isGlobal: false }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<ChatMemoryModuleExtras>({ isGlobal: false, controller: false }, (definition, extras) =>
+    withChatMemoryController({ ...definition, global: extras.isGlobal }, extras.controller),
+  )
   .build();

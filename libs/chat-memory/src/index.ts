@@ -19,6 +19,19 @@ export {
   InvalidConversationIdError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
-export { ChatMemoryExceptionFilter } from './http/index.js';
+export {
+  AppendChatMessageDto,
+  ChatMemoryExceptionFilter,
+  DEFAULT_CHAT_MEMORY_CONTROLLER_PATH,
+  type ChatConversationInfo,
+  type ChatMemoryControllerOptions,
+} from './http/index.js';
 export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
+export {
+  ConversationHistory,
+  RecordChatTurn,
+  type ChatTurnRecordErrorContext,
+  type ChatTurnRequest,
+  type RecordChatTurnOptions,
+} from './recording/index.js';

@@ -1,0 +1,121 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Logger,
+  Param,
+  Post,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
+import type { ChatMessage } from '../chat-memory.interfaces.js';
+import { ChatMemoryService } from '../chat-memory.service.js';
+import { ChatMemoryExceptionFilter } from './chat-memory-exception.filter.js';
+import type {
+  ChatConversationInfo,
+  ChatMemoryControllerOptions,
+} from './chat-memory-controller.interfaces.js';
+import { AppendChatMessageDto } from './chat-memory.dto.js';
+
+/** Default route prefix of the opt-in controller. */
+export const DEFAULT_CHAT_MEMORY_CONTROLLER_PATH = 'chat-memory/conversations';
+
+/** Answers 403 unless `canAccess(request, conversationId)` says yes. */
+class ConversationAccessGuard implements CanActivate {
+  constructor(private readonly canAccess: NonNullable<ChatMemoryControllerOptions['canAccess']>) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ params?: Record<string, string> }>();
+    const conversationId = request.params?.conversationId ?? '';
+    if (!(await this.canAccess(request, conversationId))) {
+      throw new ForbiddenException('You may not access this conversation');
+    }
+    return true;
+  }
+}
+
+/** @internal Builds the controller class for the given options. */
+export function createChatMemoryController(options: ChatMemoryControllerOptions): Type<unknown> {
+  const path = options.path ?? DEFAULT_CHAT_MEMORY_CONTROLLER_PATH;
+  const guards: (Type<CanActivate> | CanActivate)[] = [...(options.guards ?? [])];
+  if (options.canAccess) guards.push(new ConversationAccessGuard(options.canAccess));
+  const unguarded = guards.length === 0;
+
+  @Controller(path)
+  @UseGuards(...guards)
+  // Validated here, so it works without a global ValidationPipe.
+  @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
+  @UseFilters(ChatMemoryExceptionFilter)
+  class ChatMemoryController implements OnModuleInit {
+    constructor(@Inject(ChatMemoryService) private readonly memory: ChatMemoryService) {}
+
+    onModuleInit(): void {
+      if (unguarded) {
+        new Logger('ChatMemory').warn(
+          `The chat memory controller at /${path} has no guards and no canAccess: anyone who ` +
+            'can reach it can read, write and delete every conversation',
+        );
+      }
+    }
+
+    /** `{ conversationId, count, ttlSeconds }`. */
+    @Get(':conversationId')
+    async info(@Param('conversationId') conversationId: string): Promise<ChatConversationInfo> {
+      const [count, ttlSeconds] = await Promise.all([
+        this.memory.count(conversationId),
+        this.memory.getTtl(conversationId),
+      ]);
+      return { conversationId, count, ttlSeconds };
+    }
+
+    /** The history, oldest first. */
+    @Get(':conversationId/messages')
+    messages(@Param('conversationId') conversationId: string): Promise<ChatMessage[]> {
+      return this.memory.getHistory(conversationId);
+    }
+
+    /** Appends one message; answers 201 with it. */
+    @Post(':conversationId/messages')
+    @HttpCode(HttpStatus.CREATED)
+    async append(
+      @Param('conversationId') conversationId: string,
+      @Body() body: AppendChatMessageDto,
+    ): Promise<ChatMessage> {
+      await this.memory.append(conversationId, body.role, body.content);
+      return { role: body.role, content: body.content };
+    }
+
+    /** Deletes the conversation; answers 204. */
+    @Delete(':conversationId')
+    @HttpCode(HttpStatus.NO_CONTENT)
+    async clear(@Param('conversationId') conversationId: string): Promise<void> {
+      await this.memory.clear(conversationId);
+    }
+  }
+  return ChatMemoryController;
+}
+
+/** @internal Adds the controller to the module definition when the `controller` extra asks for it. */
+export function withChatMemoryController(
+  definition: DynamicModule,
+  controller: boolean | ChatMemoryControllerOptions | undefined,
+): DynamicModule {
+  if (!controller) return definition;
+  const options = controller === true ? {} : controller;
+  return {
+    ...definition,
+    controllers: [...(definition.controllers ?? []), createChatMemoryController(options)],
+  };
+}

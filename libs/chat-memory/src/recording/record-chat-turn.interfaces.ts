@@ -1,0 +1,56 @@
+/**
+ * The request as the recording interceptor sees it: the framework request of Express or
+ * Fastify, both of which carry `params`, `query`, `body` and (lower-case) `headers`.
+ */
+export interface ChatTurnRequest {
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  headers?: Record<string, string | string[] | undefined>;
+  [key: string]: unknown;
+}
+
+/** What `onRecordError` is told about a turn that could not be recorded. */
+export interface ChatTurnRecordErrorContext {
+  /** The conversation id the turn was resolved to, if any. */
+  conversationId: string | undefined;
+  /** The framework request (Express or Fastify). */
+  request: ChatTurnRequest;
+}
+
+/** Options of `@RecordChatTurn()`. Every field is optional. */
+export interface RecordChatTurnOptions {
+  /**
+   * Where the conversation id comes from. Default: the route parameter `conversationId`, then a
+   * `conversationId` field of the body, then the `x-conversation-id` header.
+   */
+  conversationId?: (request: ChatTurnRequest) => string | undefined;
+  /** Where the user's message comes from. Default: the `message` field of the body. */
+  message?: (request: ChatTurnRequest) => unknown;
+  /**
+   * Where the answer comes from, given what the handler returned. Default: the result itself when
+   * it is a string, else its `reply` field, else its `content` field (when they are strings).
+   * Not used for streams (see `chunk`).
+   */
+  answer?: (result: unknown, request: ChatTurnRequest) => unknown;
+  /**
+   * The text of one chunk of a stream (an `@Sse()` Observable or an async iterable), or
+   * `undefined` to leave it out of the answer. Default: a string as it is, bytes decoded as
+   * UTF-8, the `data` of an object whose `data` is a string (an SSE `MessageEvent`); anything
+   * else is left out.
+   */
+  chunk?: (chunk: unknown) => string | undefined;
+  /**
+   * What to do with a stream the client left before it completed: `'record'` stores what was
+   * sent so far followed by `interruptedMarker`; `'skip'` stores nothing. Default `'record'`.
+   */
+  onDisconnect?: 'record' | 'skip';
+  /** Appended to the partial answer of an interrupted stream. Default `' [interrupted]'`. */
+  interruptedMarker?: string;
+  /**
+   * Called (after the failure was logged) when a turn could not be recorded: Redis unavailable,
+   * an invalid conversation id, no message or answer found. Its own errors are logged and ignored.
+   * The user's response is never affected. Default: none.
+   */
+  onRecordError?: (error: unknown, context: ChatTurnRecordErrorContext) => void | Promise<void>;
+}
