@@ -6,6 +6,7 @@ import {
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
 import { ChatModule } from './chat/chat.module.js';
+import { HealthModule } from './health/health.module.js';
 
 /**
  * Environment: REDIS_URL (unset: an in-memory store, for trying the app without Redis),
@@ -41,6 +42,7 @@ export function chatMemoryOptions(config: ConfigService): ChatMemoryModuleOption
       useFactory: chatMemoryOptions,
     }),
     ChatModule,
+    HealthModule,
   ],
 })
 export class AppModule {}
