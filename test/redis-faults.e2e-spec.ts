@@ -131,7 +131,7 @@ describe('Redis stopped and started again during traffic', () => {
 
       // Four clients keep calling every method, timing each call.
       const calls: { ms: number; result: unknown; at: number }[] = [];
-      let running = true;
+      const state = { running: true };
       const methods = [
         (i: number) => memory.appendTurn(`c${i % 4}`, 'q', 'a'),
         (i: number) => memory.append(`c${i % 4}`, 'user', 'x'),
@@ -139,7 +139,7 @@ describe('Redis stopped and started again during traffic', () => {
         (i: number) => memory.count(`c${i % 4}`),
       ];
       const loops = [0, 1, 2, 3].map(async (worker) => {
-        for (let i = 0; running; i++) {
+        for (let i = 0; state.running; i++) {
           const at = Date.now();
           const result = await outcome(methods[(i + worker) % methods.length](i));
           calls.push({ ms: Date.now() - at, result, at });
@@ -166,7 +166,7 @@ describe('Redis stopped and started again during traffic', () => {
       const resumedMs =
         Math.min(...calls.filter((c) => c.at > restartedAt && c.result === 'ok').map((c) => c.at)) -
         restartedAt;
-      running = false;
+      state.running = false;
       await Promise.all(loops);
 
       // Every failure is a ChatMemoryStoreError, and none took much longer than the timeout.
@@ -201,11 +201,12 @@ describe('Redis at maxmemory with noeviction', () => {
     const chunk = 'x'.repeat(60_000);
     let written = 0;
     let failure: unknown;
-    for (let i = 0; i < 200 && failure === undefined; i++) {
-      await memory.append(`c${i % 3}`, 'user', chunk).then(
-        () => written++,
-        (error: unknown) => (failure = error),
+    for (let i = 0; i < 200; i++) {
+      failure = await memory.append(`c${i % 3}`, 'user', chunk).then(
+        () => void written++,
+        (error: unknown) => error,
       );
+      if (failure !== undefined) break;
     }
     expect(written).toBeGreaterThan(0);
     expect(failure).toBeInstanceOf(ChatMemoryStoreError);

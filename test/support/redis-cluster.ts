@@ -25,6 +25,8 @@ export interface TestRedisCluster {
   stop(): Promise<void>;
 }
 
+const portOf = (address: string) => Number(address.split('@')[0].split(':').pop());
+
 async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -81,7 +83,6 @@ export async function startRedisCluster({
       const [first] = live();
       const lines = String(await admins.get(first.port)!.call('CLUSTER', 'NODES')).trim();
       const entries = lines.split('\n').map((line) => line.split(' '));
-      const portOf = (address: string) => Number(address.split('@')[0].split(':').pop());
       const result = entries
         .filter(([, , flags]) => flags.includes('master') && !flags.includes('fail'))
         .filter(([, , , , , , , , ...slots]) => slots.length > 0)

@@ -17,10 +17,10 @@ export type AckedWrites = Map<string, number[]>;
  */
 export function writeTraffic(memory: ChatMemoryService, ids: readonly string[]) {
   const attempts = new Map<string, Attempt[]>(ids.map((id) => [id, []]));
-  let running = true;
+  const state = { running: true };
   const loops = ids.map(async (id) => {
     const log = attempts.get(id)!;
-    for (let seq = 0; running; seq++) {
+    for (let seq = 0; state.running; seq++) {
       const attempt: Attempt = { seq, startedAt: Date.now(), ok: false };
       log.push(attempt);
       try {
@@ -58,7 +58,7 @@ export function writeTraffic(memory: ChatMemoryService, ids: readonly string[]) 
       return [...attempts.values()].flat().filter((a) => !a.ok && a.startedAt > time).length;
     },
     async stop(): Promise<void> {
-      running = false;
+      state.running = false;
       await Promise.all(loops);
     },
     /**
@@ -90,10 +90,11 @@ export function writeTraffic(memory: ChatMemoryService, ids: readonly string[]) 
   };
 }
 
+const offset = (info: string, field: string) =>
+  Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? -1);
+
 /** Resolves once every replica has received the master's replication stream up to now. */
 export async function waitForReplicaSync(master: Redis, replicas: Redis[]): Promise<void> {
-  const offset = (info: string, field: string) =>
-    Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? -1);
   const target = offset(await master.info('replication'), 'master_repl_offset');
   expect(target).toBeGreaterThan(0);
   for (const replica of replicas) {
