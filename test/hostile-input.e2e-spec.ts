@@ -1,6 +1,6 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
 import {
   CHAT_ROLES,
@@ -96,30 +96,31 @@ const hostileString = fc.oneof(
   fc.string({ unit: fc.constantFrom('a', 'é', '😀', '\ud800'), minLength: 500, maxLength: 1200 }),
 );
 const role = fc.constantFrom<ChatRole>(...CHAT_ROLES);
-const message = fc
+const chatMessage = fc
   .tuple(role, hostileString)
   .map(([r, content]): ChatMessage => ({ role: r, content }));
 /** Anything that is not a string: numbers, objects, arrays, null, objects with __proto__ keys... */
 const nonString = fc.anything().filter((v) => typeof v !== 'string');
 
+/** The name of the error a call rejected with, or 'ok'. */
+const outcome = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof Error ? error.constructor.name : String(error)),
+  );
+
 describe('hostile input through ChatMemoryService (property-based)', () => {
   it('any content is stored and read back exactly, or rejected as too large; nothing else is touched', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 6 }), async (messages) => {
+      fc.asyncProperty(fc.array(chatMessage, { maxLength: 6 }), async (messages) => {
         const id = `conv-${n++}`;
         const stored: ChatMessage[] = [];
-        for (const message of messages) {
-          const fits = Buffer.byteLength(message.content, 'utf8') <= MAX_CONTENT_BYTES;
-          const result = await memory
-            .append(id, message.role, message.content)
-            .catch((e: unknown) => e);
-          if (fits) {
-            expect(result).toBeUndefined();
-            stored.push(message);
-          } else {
-            expect(result).toBeInstanceOf(InvalidContentError);
-          }
+        for (const sent of messages) {
+          const fits = Buffer.byteLength(sent.content, 'utf8') <= MAX_CONTENT_BYTES;
+          const result = await outcome(memory.append(id, sent.role, sent.content));
+          expect(result).toBe(fits ? 'ok' : InvalidContentError.name);
+          if (fits) stored.push(sent);
         }
         const history = await memory.getHistory(id);
         expect(history).toStrictEqual(stored);
@@ -142,28 +143,26 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
         hostileString,
         async (id, content) => {
           const valid = ID_PATTERN.test(id);
-          const calls = [
-            () => memory.append(id, 'user', 'x'),
-            () => memory.appendTurn(id, content, 'y'),
-            () => memory.getHistory(id),
-            () => memory.count(id),
-            () => memory.getTtl(id),
-            () => memory.clear(id),
+          const fits = Buffer.byteLength(content) <= MAX_CONTENT_BYTES;
+          const calls: [() => Promise<unknown>, boolean][] = [
+            [() => memory.append(id, 'user', 'x'), false],
+            [() => memory.appendTurn(id, content, 'y'), true],
+            [() => memory.getHistory(id), false],
+            [() => memory.count(id), false],
+            [() => memory.getTtl(id), false],
+            [() => memory.clear(id), false],
           ];
-          for (const call of calls) {
-            const result = await call().then(
-              () => 'ok',
-              (e: unknown) => e,
-            );
-            if (valid && Buffer.byteLength(content) <= MAX_CONTENT_BYTES) expect(result).toBe('ok');
-            else if (!valid) expect(result).toBeInstanceOf(InvalidConversationIdError);
+          for (const [call, usesContent] of calls) {
+            const expected = !valid
+              ? InvalidConversationIdError.name
+              : usesContent && !fits
+                ? InvalidContentError.name
+                : 'ok';
+            await expect(outcome(call())).resolves.toBe(expected);
           }
           if (valid) {
             accepted.add(id);
-            await memory.append(id, 'user', 'kept');
-            await expect(redis.lrange(`${PREFIX}:${id}`, 0, -1)).resolves.toEqual([
-              '{"role":"user","content":"kept"}',
-            ]);
+            await memory.append(id, 'user', 'kept'); // after clear(): the only entry
           }
           await expectVictimUntouched();
         },
@@ -173,6 +172,12 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     // No key outside `${PREFIX}:<accepted id>`: glob characters never reached Redis as patterns.
     const keys = new Set(await redis.keys('*'));
     expect(keys).toEqual(new Set([...accepted].map((id) => `${PREFIX}:${id}`)));
+    accepted.delete('victim');
+    for (const id of accepted) {
+      await expect(redis.lrange(`${PREFIX}:${id}`, 0, -1)).resolves.toEqual([
+        '{"role":"user","content":"kept"}',
+      ]);
+    }
   });
 
   it('non-string ids, roles and contents are rejected with a typed error, and nothing is written', async () => {
@@ -210,9 +215,10 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
   it('roles outside the four known ones are rejected, whatever they look like', async () => {
     await fc.assert(
       fc.asyncProperty(hostileString, async (value) => {
-        const result = await memory.append('r', value as ChatRole, 'x').catch((e: unknown) => e);
-        if ((CHAT_ROLES as readonly string[]).includes(value)) expect(result).toBeUndefined();
-        else expect(result).toBeInstanceOf(InvalidRoleError);
+        const known = (CHAT_ROLES as readonly string[]).includes(value);
+        await expect(outcome(memory.append('r', value as ChatRole, 'x'))).resolves.toBe(
+          known ? 'ok' : InvalidRoleError.name,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -246,23 +252,23 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
   });
 });
 
-describe('entries written into Redis by something else (property-based)', () => {
-  /** What a read must return for a raw entry: the message, or nothing when it is not one. */
-  function oracle(entry: string): ChatMessage | undefined {
-    let value: unknown;
-    try {
-      value = JSON.parse(entry);
-    } catch {
-      return undefined;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    const { role: r, content } = value as Record<string, unknown>;
-    if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
-    if (typeof content !== 'string') return undefined;
-    return { role: r as ChatRole, content };
+/** What a read must return for a raw entry: the message, or nothing when it is not one. */
+function oracle(entry: string): ChatMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(entry);
+  } catch {
+    return undefined;
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { role: r, content } = value as Record<string, unknown>;
+  if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
+  if (typeof content !== 'string') return undefined;
+  return { role: r as ChatRole, content };
+}
 
-  const validEntry = message.map((m) => JSON.stringify(m));
+describe('entries written into Redis by something else (property-based)', () => {
+  const validEntry = chatMessage.map((m) => JSON.stringify(m));
   const wrongShape = fc
     .record(
       {
@@ -395,27 +401,28 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
           .set('content-type', 'application/json')
           .send(text);
         expect([200, 400, 404]).toContain(res.status);
+        const accepted = res.status === 200;
+        // Unknown members are refused (forbidNonWhitelisted), except own "__proto__" and
+        // "constructor" members, which class-transformer drops (checked: no pollution below).
+        const unknown = extraKeys.filter((key) => key !== '__proto__' && key !== 'constructor');
+        const valid = ID_PATTERN.test(id) && typeof message === 'string' && unknown.length === 0;
+        expect(!accepted || valid).toBe(true);
+        // Stored exactly (one turn more), or nothing at all.
         const after = await redis.lrange(`app:${id}`, 0, -1);
-        if (res.status === 200) {
-          expect(ID_PATTERN.test(id)).toBe(true);
-          expect(typeof message).toBe('string');
-          // Unknown members are refused (forbidNonWhitelisted), except own "__proto__" and
-          // "constructor" members, which class-transformer drops (checked: no pollution below).
-          expect(extraKeys.filter((key) => key !== '__proto__' && key !== 'constructor')).toEqual(
-            [],
-          );
-          expect(after.length).toBe(before.length + 2);
-          const history = (await request(http).get(`${path}/history`).expect(200))
-            .body as ChatMessage[];
-          expect(history.at(-2)).toEqual({ role: 'user', content: message });
-          expect(history.at(-1)?.role).toBe('assistant');
-        } else {
-          if (res.status === 400)
-            expect(typeof res.body.message === 'string' || Array.isArray(res.body.message)).toBe(
-              true,
-            );
-          expect(after).toEqual(before);
-        }
+        const assistantEntry = expect.stringMatching(/^\{"role":"assistant","content":/);
+        expect(after).toEqual(
+          accepted
+            ? [...before, JSON.stringify({ role: 'user', content: message }), assistantEntry]
+            : before,
+        );
+        const readBack = accepted
+          ? ((await request(http).get(`${path}/history`).expect(200)).body as ChatMessage[]).at(-2)
+          : { role: 'user', content: message };
+        expect(readBack).toEqual({ role: 'user', content: message });
+        const reason = res.body?.message;
+        expect(res.status !== 400 || typeof reason === 'string' || Array.isArray(reason)).toBe(
+          true,
+        );
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         expect(Object.prototype).not.toHaveProperty('polluted');
       }),

@@ -118,7 +118,7 @@ describe('several replicas (separate Node processes) writing the same conversati
             expect(user.role).toBe('user');
             expect(assistant.role).toBe('assistant');
             const match = /^q (w\d+\/\d+) (.*)$/su.exec(user.content);
-            expect(match, user.content.slice(0, 40)).not.toBeNull();
+            expect(match).not.toBeNull();
             const [, turn, rest] = match!;
             expect(rest).toBe(padding); // not torn
             expect(assistant.content).toBe(`a ${turn} ${padding}`); // its own answer, adjacent
@@ -127,7 +127,8 @@ describe('several replicas (separate Node processes) writing the same conversati
             seen.add(turn);
             if (window === Infinity) everyTurn.add(turn);
           }
-          if (window === Infinity) expect(seen).toEqual(expected);
+          // The wide window keeps every turn sent to this conversation; the narrow one a subset.
+          expect(window === Infinity ? seen : expected).toEqual(expected);
         }
       }
       expect(everyTurn.size).toBe(WORKERS * TURNS_PER_WORKER);

@@ -2,7 +2,6 @@
 // Plain JavaScript against the built library (libs/chat-memory/dist), as a deployed app would be.
 // Boots two ChatMemoryModule contexts on the same Redis (a wide window and a narrow one), waits for
 // "go" from the parent, then appends TURNS turns to CONVERSATIONS conversations, CONCURRENCY at a time.
-import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 
