@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { TerminusModule } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
 import {
   CHAT_MEMORY_REDIS,
@@ -7,9 +8,11 @@ import {
   ChatMemoryService,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ChatMemoryHealthIndicator } from 'nestjs-chat-memory/health';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeChatMemoryConformance } from './conformance/chat-memory.conformance.js';
 import { uniquePrefix } from './support/helpers.js';
+import { watchProcess } from './support/process-watch.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 import { writeTraffic, waitForReplicaSync } from './support/traffic.js';
 
@@ -96,6 +99,23 @@ describe('on a Redis Cluster', () => {
     expect(evals).toBeGreaterThanOrEqual(1);
   });
 
+  it('reports up with latency in the health indicator, and boots with connection.failFast', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ChatMemoryModule.forRoot({
+          cluster: { nodes: cluster.startupNodes },
+          connection: { failFast: true, readyTimeoutMs: 5000 },
+        }),
+        TerminusModule,
+      ],
+      providers: [ChatMemoryHealthIndicator],
+    }).compile();
+    await moduleRef.init();
+    modules.push(moduleRef);
+    const result = await moduleRef.get(ChatMemoryHealthIndicator).isHealthy('redis-cluster');
+    expect(result).toEqual({ 'redis-cluster': { status: 'up', latencyMs: expect.any(Number) } });
+  });
+
   it('uses a Cluster client passed as `client`, and leaves it open on shutdown', async () => {
     const client = new Cluster(cluster.startupNodes);
     try {
@@ -118,6 +138,8 @@ describe('on a Redis Cluster', () => {
   // Last: it stops a master for good (its replica takes over).
   it('survives a master failing during traffic: recovers by itself and keeps acknowledged writes', async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const watcher = watchProcess();
+    onTestFinished(() => watcher.dispose());
     const keyPrefix = uniquePrefix('failover');
     const memory = (
       await boot({
@@ -146,7 +168,8 @@ describe('on a Redis Cluster', () => {
     const recoveredMs = Date.now() - stoppedAt;
     await traffic.stop();
 
-    expect(recoveredMs).toBeLessThan(30_000);
+    expect(recoveredMs).toBeLessThan(15_000);
     await traffic.verify(before);
+    expect(watcher.problems).toEqual([]);
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import {
 } from 'nestjs-chat-memory';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from './support/helpers.js';
+import { watchProcess } from './support/process-watch.js';
 import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 const modules: TestingModule[] = [];
@@ -19,21 +20,6 @@ async function boot(options: ChatMemoryModuleOptions): Promise<TestingModule> {
   await moduleRef.init();
   modules.push(moduleRef);
   return moduleRef;
-}
-
-/** Records unhandled rejections and uncaught exceptions while a test runs. */
-function watchProcess() {
-  const problems: unknown[] = [];
-  const onProblem = (reason: unknown) => problems.push(reason);
-  process.on('unhandledRejection', onProblem);
-  process.on('uncaughtException', onProblem);
-  return {
-    problems,
-    dispose() {
-      process.off('unhandledRejection', onProblem);
-      process.off('uncaughtException', onProblem);
-    },
-  };
 }
 
 const outcome = (promise: Promise<unknown>) =>
@@ -97,6 +83,17 @@ describe('starting while Redis is down', () => {
     );
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('with connection.failFast through Sentinel, names the master group when no sentinel answers', async () => {
+    const error = await boot({
+      sentinel: { sentinels: [{ host: '127.0.0.1', port: server.port }], name: 'nobody' },
+      connection: { failFast: true, readyTimeoutMs: 500 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatMemoryConnectionError);
+    expect((error as Error).message).toMatch(
+      /^Redis Sentinel master "nobody" was not ready within 500 ms \(.+\); not starting/,
+    );
   });
 
   it('with connection.failFast, starts normally when Redis is up', async () => {

@@ -7,9 +7,10 @@ import {
   ChatMemoryService,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeChatMemoryConformance } from './conformance/chat-memory.conformance.js';
 import { uniquePrefix } from './support/helpers.js';
+import { watchProcess } from './support/process-watch.js';
 import { startRedisSentinel, type TestRedisSentinel } from './support/redis-sentinel.js';
 import { waitForReplicaSync, writeTraffic } from './support/traffic.js';
 
@@ -87,6 +88,8 @@ describe('through Redis Sentinel', () => {
   it('survives the master failing during traffic: recovers by itself and keeps acknowledged writes', async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const watcher = watchProcess();
+    onTestFinished(() => watcher.dispose());
     const keyPrefix = uniquePrefix('failover');
     const memory = (
       await boot({
@@ -115,5 +118,6 @@ describe('through Redis Sentinel', () => {
     await traffic.stop();
     expect(traffic.failuresAfter(stoppedAt)).toBeGreaterThan(0);
     await traffic.verify(before);
+    expect(watcher.problems).toEqual([]);
   }, 60_000);
 });
