@@ -36,6 +36,11 @@ describe('cluster, sentinel and connection options are validated at boot', () =>
     ['cluster.nodes', { cluster: {} }, /non-empty array/],
     ['cluster.nodes[1]', { cluster: { nodes: [7000, { host: 'a', port: 70000 }] } }, /host:port/],
     ['cluster.options', { cluster: { nodes, options: 5 } }, /expected an object/],
+    [
+      'redisOptions',
+      { cluster: { nodes }, redisOptions: { password: 'x' } },
+      /cluster\.options\.redisOptions/,
+    ],
     ['sentinel', { sentinel: [] }, /expected \{ sentinels, name \}/],
     ['sentinel.sentinels', { sentinel: { name: 'm' } }, /non-empty array/],
     [

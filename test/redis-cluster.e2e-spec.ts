@@ -48,7 +48,9 @@ describe('on a Redis Cluster', () => {
   it('creates a Cluster client, and spreads the keys of many conversations over every master', async () => {
     const keyPrefix = uniquePrefix('spread');
     const moduleRef = await boot({ config: { keyPrefix } });
-    expect(moduleRef.get(CHAT_MEMORY_REDIS)).toBeInstanceOf(Cluster);
+    const client = moduleRef.get<Cluster>(CHAT_MEMORY_REDIS);
+    expect(client).toBeInstanceOf(Cluster);
+    expect(client.options.redisOptions?.commandTimeout).toBe(2000);
     const memory = moduleRef.get(ChatMemoryService);
     const ids = Array.from({ length: 60 }, (_, i) => `conv-${i}`);
     await Promise.all(ids.map((id) => memory.appendTurn(id, `q ${id}`, `a ${id}`)));

@@ -25,17 +25,21 @@ function describeTarget(options: ChatMemoryModuleOptions): string {
 }
 
 function createClient(options: ChatMemoryModuleOptions): Redis | Cluster {
-  const commandTimeout =
-    options.connection?.commandTimeoutMs ??
-    options.redisOptions?.commandTimeout ??
-    DEFAULT_COMMAND_TIMEOUT_MS;
   if (options.cluster) {
     const clusterOptions = options.cluster.options ?? {};
+    const commandTimeout =
+      options.connection?.commandTimeoutMs ??
+      clusterOptions.redisOptions?.commandTimeout ??
+      DEFAULT_COMMAND_TIMEOUT_MS;
     return new Cluster(options.cluster.nodes, {
       ...clusterOptions,
       redisOptions: { ...clusterOptions.redisOptions, commandTimeout },
     });
   }
+  const commandTimeout =
+    options.connection?.commandTimeoutMs ??
+    options.redisOptions?.commandTimeout ??
+    DEFAULT_COMMAND_TIMEOUT_MS;
   if (options.sentinel) {
     return new Redis({
       ...options.redisOptions,

@@ -38,8 +38,9 @@ export interface ChatMemoryModuleOptions {
    */
   client?: Redis | Cluster;
   /**
-   * Options for the client the module creates from `url`. The module sets `commandTimeout: 2000`
-   * unless you set your own, so calls fail within a bounded time when Redis is unreachable.
+   * ioredis options for the client the module creates from `url` or `sentinel` (with `cluster`,
+   * use `cluster.options.redisOptions`). `commandTimeout` defaults to 2000 ms (see
+   * `connection.commandTimeoutMs`), so calls fail within a bounded time when Redis is unreachable.
    */
   redisOptions?: RedisOptions;
   /**
@@ -69,7 +70,10 @@ export interface ChatMemoryModuleOptions {
 export interface ChatMemoryClusterOptions {
   /** Startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]` or `['redis://10.0.0.1:6379']`. */
   nodes: ClusterNode[];
-  /** ioredis `ClusterOptions`; `redisOptions.commandTimeout` defaults to `connection.commandTimeoutMs`. */
+  /**
+   * ioredis `ClusterOptions`; per-node settings (password, TLS) go in `options.redisOptions`, whose
+   * `commandTimeout` defaults to 2000 ms (`connection.commandTimeoutMs` takes precedence). Default `{}`.
+   */
   options?: ClusterOptions;
 }
 

@@ -197,6 +197,12 @@ function validateConnectionOptions(options: ChatMemoryModuleOptions): void {
         );
       }
     });
+    if (options.redisOptions !== undefined) {
+      throw new ChatMemoryConfigError(
+        'redisOptions',
+        'is not used with "cluster": pass node options as cluster.options.redisOptions',
+      );
+    }
     if (cluster.options !== undefined && !isObject(cluster.options)) {
       throw new ChatMemoryConfigError(
         'cluster.options',
