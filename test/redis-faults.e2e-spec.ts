@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   ChatMemoryConnectionError,
@@ -7,7 +7,10 @@ import {
   ChatMemoryStoreError,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
+import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AppModule } from '../src/app.module.js';
+import { setupApp } from '../src/app.setup.js';
 import { uniquePrefix } from './support/helpers.js';
 import { watchProcess } from './support/process-watch.js';
 import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
@@ -180,6 +183,65 @@ describe('Redis stopped and started again during traffic', () => {
       await server.stop();
     }
   });
+});
+
+describe('the example app while Redis is stopped and started again', () => {
+  it('answers 200 or 503 (within the 2 s default timeout), never crashes, and serves again', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const server = await startRedisServer();
+    process.env.REDIS_URL = server.url;
+    process.env.CHAT_KEY_PREFIX = uniquePrefix('app-outage');
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app: INestApplication = setupApp(moduleRef.createNestApplication({ logger: false }));
+    await app.init();
+    const watcher = watchProcess();
+    try {
+      const http = app.getHttpServer();
+      const responses: { status: number; ms: number; at: number }[] = [];
+      const state = { running: true };
+      const loops = [0, 1, 2].map(async (client) => {
+        for (let i = 0; state.running; i++) {
+          const at = Date.now();
+          const res =
+            i % 2
+              ? await request(http).get(`/chat/c${client}/history`)
+              : await request(http)
+                  .post(`/chat/c${client}`)
+                  .send({ message: `m${i}` });
+          responses.push({ status: res.status, ms: Date.now() - at, at });
+        }
+      });
+      await expect.poll(() => responses.length, { timeout: 5000 }).toBeGreaterThan(10);
+      await server.stop();
+      const stoppedAt = Date.now();
+      await expect
+        .poll(() => responses.filter((r) => r.at > stoppedAt && r.status === 503).length, {
+          timeout: 10_000,
+        })
+        .toBeGreaterThanOrEqual(3);
+      await server.restart();
+      const restartedAt = Date.now();
+      await expect
+        .poll(() => responses.filter((r) => r.at > restartedAt && r.status === 200).length, {
+          timeout: 10_000,
+          interval: 50,
+        })
+        .toBeGreaterThan(6);
+      state.running = false;
+      await Promise.all(loops);
+
+      expect(new Set(responses.map((r) => r.status))).toEqual(new Set([200, 503]));
+      // A request may wait for one timeout per Redis call (history, then append).
+      expect(Math.max(...responses.map((r) => r.ms))).toBeLessThan(2 * 2000 + 1500);
+      expect(watcher.problems).toEqual([]);
+    } finally {
+      watcher.dispose();
+      await app.close();
+      await server.stop();
+    }
+  }, 40_000);
 });
 
 describe('Redis at maxmemory with noeviction', () => {
