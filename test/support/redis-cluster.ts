@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { startRedisServer, type TestRedisServer } from './redis-server.js';
+import { freePort, startRedisServer, type TestRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -58,7 +58,12 @@ export async function startRedisCluster({
     '--cluster-replica-validity-factor',
     '0',
   ];
-  const servers = await Promise.all(Array.from({ length: count }, () => startRedisServer(args)));
+  // The cluster bus defaults to port + 10000, which may be taken or above 65535: pick a free one.
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () =>
+      startRedisServer([...args, '--cluster-port', String(await freePort())]),
+    ),
+  );
   const nodes = servers.map((server) => ({ port: server.port, server }));
   const connections: Redis[] = [];
   const connect = (port: number) => {
