@@ -7,9 +7,19 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     // Tests import the library by its package name, as users do, but run its TypeScript source.
-    alias: {
-      'nestjs-chat-memory': fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
-    },
+    // The subpath comes first: the first matching alias wins.
+    alias: [
+      {
+        find: /^nestjs-chat-memory\/health$/,
+        replacement: fileURLToPath(
+          new URL('./libs/chat-memory/src/health/index.ts', import.meta.url),
+        ),
+      },
+      {
+        find: /^nestjs-chat-memory$/,
+        replacement: fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['libs/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],

@@ -7,6 +7,7 @@ import {
 } from 'nestjs-chat-memory';
 import { AdminKeyGuard } from './chat/admin-key.guard.js';
 import { ChatModule } from './chat/chat.module.js';
+import { HealthModule } from './health/health.module.js';
 
 /**
  * Environment: REDIS_URL (unset: an in-memory store, for trying the app without Redis),
@@ -45,6 +46,7 @@ export function chatMemoryOptions(config: ConfigService): ChatMemoryModuleOption
       controller: { guards: [AdminKeyGuard] },
     }),
     ChatModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

@@ -12,6 +12,8 @@ export interface TestRedisServer {
   stop(): Promise<void>;
   /** Stops it if running and starts it again on the same port (nothing is kept). */
   restart(): Promise<void>;
+  /** Whether the process is running. */
+  alive(): boolean;
 }
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
@@ -27,7 +29,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     let answer = '';
@@ -123,5 +125,6 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<TestRe
       await stop();
       await start();
     },
+    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
   };
 }

@@ -18,6 +18,8 @@ export const DEFAULT_KEY_PREFIX = 'chat-memory';
 export const DEFAULT_MAX_CONTENT_BYTES = 64 * 1024;
 /** Default ioredis `commandTimeout` for clients the module creates, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+/** Default time boot waits for Redis with `connection.failFast`, in milliseconds. */
+export const DEFAULT_READY_TIMEOUT_MS = 5000;
 /** Longest accepted conversation id. */
 export const MAX_CONVERSATION_ID_LENGTH = 128;
 /** Characters accepted in a conversation id. */

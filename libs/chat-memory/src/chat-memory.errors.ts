@@ -49,6 +49,9 @@ export class ChatMemoryConfigError extends ChatMemoryError {
   }
 }
 
+/** With `connection.failFast`, Redis was not ready in time at startup; the application does not start. */
+export class ChatMemoryConnectionError extends ChatMemoryError {}
+
 /** The store (Redis) failed or could not be reached in time; `cause` holds the underlying error. */
 export class ChatMemoryStoreError extends ChatMemoryError {
   constructor(

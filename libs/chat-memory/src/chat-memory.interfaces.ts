@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 
 /** The roles a stored message may have. */
@@ -38,10 +38,25 @@ export interface ChatMemoryModuleOptions {
    */
   client?: Redis | Cluster;
   /**
-   * Options for the client the module creates from `url`. The module sets `commandTimeout: 2000`
-   * unless you set your own, so calls fail within a bounded time when Redis is unreachable.
+   * ioredis options for the client the module creates from `url` or `sentinel` (with `cluster`,
+   * use `cluster.options.redisOptions`). `commandTimeout` defaults to 2000 ms (see
+   * `connection.commandTimeoutMs`), so calls fail within a bounded time when Redis is unreachable.
    */
   redisOptions?: RedisOptions;
+  /**
+   * Connect to a Redis Cluster instead of a single server: the module creates an ioredis `Cluster`
+   * from `nodes` (one or more reachable members) and `options`. Not combinable with `url`,
+   * `client` or `sentinel`. Default: unset.
+   */
+  cluster?: ChatMemoryClusterOptions;
+  /**
+   * Connect through Redis Sentinel: the module asks the `sentinels` for the current master of the
+   * group `name` and follows failovers. `redisOptions` (password, db, `sentinelPassword`, ...)
+   * apply. Not combinable with `url`, `client` or `cluster`. Default: unset.
+   */
+  sentinel?: ChatMemorySentinelOptions;
+  /** Command timeout and what to do when Redis is unreachable at startup. */
+  connection?: ChatMemoryConnectionOptions;
   /** Window, TTL, key prefix and content limit. */
   config?: ChatMemoryConfig;
   /**
@@ -49,6 +64,42 @@ export interface ChatMemoryModuleOptions {
    * or running without Redis). When given, no Redis client is created and `CHAT_MEMORY_REDIS` is `null`.
    */
   store?: ChatMemoryStore;
+}
+
+/** Redis Cluster connection: `ChatMemoryModuleOptions.cluster`. */
+export interface ChatMemoryClusterOptions {
+  /** Startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]` or `['redis://10.0.0.1:6379']`. */
+  nodes: ClusterNode[];
+  /**
+   * ioredis `ClusterOptions`; per-node settings (password, TLS) go in `options.redisOptions`, whose
+   * `commandTimeout` defaults to 2000 ms (`connection.commandTimeoutMs` takes precedence). Default `{}`.
+   */
+  options?: ClusterOptions;
+}
+
+/** Redis Sentinel connection: `ChatMemoryModuleOptions.sentinel`. */
+export interface ChatMemorySentinelOptions {
+  /** Sentinel addresses, e.g. `[{ host: '10.0.0.1', port: 26379 }]`. */
+  sentinels: { host: string; port: number }[];
+  /** The master group name the sentinels monitor (`sentinel monitor <name> ...`). */
+  name: string;
+}
+
+/** How the module's own Redis client behaves when Redis is slow or unreachable. */
+export interface ChatMemoryConnectionOptions {
+  /**
+   * Milliseconds after which a Redis command fails with `ChatMemoryStoreError`, for clients the
+   * module creates (a `client` you pass keeps its own settings). Default `redisOptions.commandTimeout`, else `2000`.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * `true`: the application refuses to start (`ChatMemoryConnectionError`) unless Redis is ready
+   * within `readyTimeoutMs`. `false`: it starts anyway, logs a warning, and calls fail with
+   * `ChatMemoryStoreError` until Redis is reachable. Default `false`.
+   */
+  failFast?: boolean;
+  /** With `failFast`, how long boot waits for Redis, in milliseconds. Default `5000`. */
+  readyTimeoutMs?: number;
 }
 
 /** @internal Configuration after defaults and validation. */

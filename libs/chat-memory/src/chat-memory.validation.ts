@@ -54,6 +54,7 @@ export function resolveChatMemoryConfig(
       );
     }
   }
+  validateConnectionOptions(options);
   const config = options.config ?? {};
   if (typeof config !== 'object') {
     throw new ChatMemoryConfigError('config', `expected an object, got ${describe(config)}`);
@@ -140,6 +141,135 @@ export function assertContent(
       throw new InvalidContentError(
         `${label} is ${bytes} bytes, more than the limit of ${maxBytes} bytes (config.maxContentBytes)`,
       );
+    }
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isPort = (value: unknown): boolean =>
+  Number.isSafeInteger(value) && (value as number) > 0 && (value as number) < 65536;
+const isPositiveInteger = (value: unknown): boolean =>
+  Number.isSafeInteger(value) && (value as number) > 0;
+
+/** Checks `cluster`, `sentinel` and `connection`, and that at most one way to reach Redis is given. */
+function validateConnectionOptions(options: ChatMemoryModuleOptions): void {
+  const { cluster, sentinel, connection } = options;
+  const given = (['store', 'client', 'cluster', 'sentinel', 'url'] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  // `url` alongside `client` or `store` is ignored (documented); the newer options are strict.
+  for (const name of ['cluster', 'sentinel'] as const) {
+    const others = given.filter((other) => other !== name);
+    if (options[name] !== undefined && others.length > 0) {
+      throw new ChatMemoryConfigError(
+        name,
+        `cannot be combined with ${others.map((o) => `"${o}"`).join(', ')}; give one way to reach Redis`,
+      );
+    }
+  }
+
+  if (cluster !== undefined) {
+    if (!isObject(cluster)) {
+      throw new ChatMemoryConfigError(
+        'cluster',
+        `expected { nodes, options? }, got ${describe(cluster)}`,
+      );
+    }
+    const nodes = cluster.nodes as unknown;
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      throw new ChatMemoryConfigError(
+        'cluster.nodes',
+        `expected a non-empty array of nodes, got ${describe(nodes)}`,
+      );
+    }
+    nodes.forEach((node: unknown, i) => {
+      const ok =
+        (typeof node === 'string' && node !== '') ||
+        isPort(node) ||
+        (isObject(node) &&
+          (node.host === undefined || (typeof node.host === 'string' && node.host !== '')) &&
+          (node.port === undefined || isPort(node.port)));
+      if (!ok) {
+        throw new ChatMemoryConfigError(
+          `cluster.nodes[${i}]`,
+          `expected "host:port", a port or { host, port }, got ${describe(node)}`,
+        );
+      }
+    });
+    if (options.redisOptions !== undefined) {
+      throw new ChatMemoryConfigError(
+        'redisOptions',
+        'is not used with "cluster": pass node options as cluster.options.redisOptions',
+      );
+    }
+    if (cluster.options !== undefined && !isObject(cluster.options)) {
+      throw new ChatMemoryConfigError(
+        'cluster.options',
+        `expected an object, got ${describe(cluster.options)}`,
+      );
+    }
+  }
+
+  if (sentinel !== undefined) {
+    if (!isObject(sentinel)) {
+      throw new ChatMemoryConfigError(
+        'sentinel',
+        `expected { sentinels, name }, got ${describe(sentinel)}`,
+      );
+    }
+    const sentinels = sentinel.sentinels as unknown;
+    if (!Array.isArray(sentinels) || sentinels.length === 0) {
+      throw new ChatMemoryConfigError(
+        'sentinel.sentinels',
+        `expected a non-empty array of { host, port }, got ${describe(sentinels)}`,
+      );
+    }
+    sentinels.forEach((address: unknown, i) => {
+      if (
+        !isObject(address) ||
+        typeof address.host !== 'string' ||
+        address.host === '' ||
+        !isPort(address.port)
+      ) {
+        throw new ChatMemoryConfigError(
+          `sentinel.sentinels[${i}]`,
+          `expected { host, port }, got ${describe(address)}`,
+        );
+      }
+    });
+    if (typeof sentinel.name !== 'string' || sentinel.name === '') {
+      throw new ChatMemoryConfigError(
+        'sentinel.name',
+        `expected the master group name (a non-empty string), got ${describe(sentinel.name)}`,
+      );
+    }
+  }
+
+  if (connection !== undefined) {
+    if (!isObject(connection)) {
+      throw new ChatMemoryConfigError(
+        'connection',
+        `expected an object, got ${describe(connection)}`,
+      );
+    }
+    for (const name of ['commandTimeoutMs', 'readyTimeoutMs'] as const) {
+      if (connection[name] !== undefined && !isPositiveInteger(connection[name])) {
+        throw new ChatMemoryConfigError(
+          `connection.${name}`,
+          `expected a positive integer of milliseconds, got ${describe(connection[name])}`,
+        );
+      }
+    }
+    if (connection.failFast !== undefined && typeof connection.failFast !== 'boolean') {
+      throw new ChatMemoryConfigError(
+        'connection.failFast',
+        `expected a boolean, got ${describe(connection.failFast)}`,
+      );
+    }
+    if (connection.failFast && options.store !== undefined) {
+      // Meaningless without Redis: say so rather than silently ignoring it.
+      throw new ChatMemoryConfigError('connection.failFast', 'does not apply with "store"');
     }
   }
 }

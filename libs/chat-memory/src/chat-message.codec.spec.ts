@@ -67,4 +67,16 @@ describe('decodeMessages', () => {
     expect(messages).toEqual([]);
     expect(skipped).toEqual([0, 1]);
   });
+  it('never returns values that straddle entries, even when the counts add up', () => {
+    const entries = [
+      '{"role":"user","content":"a"},{"role":"user","content":"b"}', // two values in one entry
+      '{"role":"user","content":"c","x":[{"y":1}', // one value split over two entries
+      '{"z":1}]}',
+      encodeMessage('assistant', 'real'),
+    ];
+    expect(decodeMessages(entries)).toEqual({
+      messages: [{ role: 'assistant', content: 'real' }],
+      skipped: [0, 1, 2],
+    });
+  });
 });

@@ -53,10 +53,23 @@ export function decodeMessages(entries: readonly string[]): DecodedHistory {
   // A count mismatch means some entry was not exactly one JSON value: decode each one on its own.
   if (!Array.isArray(parsed) || parsed.length !== entries.length) return decodeOneByOne(entries);
   const messages: ChatMessage[] = [];
-  for (const value of parsed) {
-    const message = toMessage(value);
-    if (!message) return decodeOneByOne(entries);
+  for (let i = 0; i < parsed.length; i++) {
+    const message = toMessage(parsed[i]);
+    // The count can add up while values straddle entries (one entry holding two values, another
+    // value split over two entries): each message must be exactly what its own entry decodes to.
+    if (!message || !isEncodingOf(entries[i], message)) return decodeOneByOne(entries);
     messages.push(message);
   }
   return { messages, skipped: [] };
+}
+
+/** Whether `entry` on its own decodes to `message` (fast when it is our own encoding). */
+function isEncodingOf(entry: string, message: ChatMessage): boolean {
+  if (entry === encodeMessage(message.role, message.content)) return true;
+  try {
+    const own = toMessage(JSON.parse(entry));
+    return own !== undefined && own.role === message.role && own.content === message.content;
+  } catch {
+    return false;
+  }
 }

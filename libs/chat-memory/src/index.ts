@@ -5,13 +5,17 @@ export { CHAT_MEMORY_REDIS } from './chat-memory.constants.js';
 export { InjectChatMemoryRedis } from './chat-memory.decorators.js';
 export {
   CHAT_ROLES,
+  type ChatMemoryClusterOptions,
   type ChatMemoryConfig,
+  type ChatMemoryConnectionOptions,
   type ChatMemoryModuleOptions,
   type ChatMessage,
+  type ChatMemorySentinelOptions,
   type ChatRole,
 } from './chat-memory.interfaces.js';
 export {
   ChatMemoryConfigError,
+  ChatMemoryConnectionError,
   ChatMemoryError,
   ChatMemoryStoreError,
   ChatMemoryValidationError,

@@ -1,0 +1,4 @@
+export {
+  ChatMemoryHealthIndicator,
+  type ChatMemoryHealthCheckOptions,
+} from './chat-memory.health-indicator.js';

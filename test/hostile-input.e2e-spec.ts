@@ -1,0 +1,438 @@
+import { Logger, type INestApplication } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import * as fc from 'fast-check';
+import { Redis } from 'ioredis';
+import {
+  CHAT_ROLES,
+  ChatMemoryModule,
+  ChatMemoryService,
+  InvalidContentError,
+  InvalidConversationIdError,
+  InvalidRoleError,
+  type ChatMessage,
+  type ChatRole,
+} from 'nestjs-chat-memory';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AppModule } from '../src/app.module.js';
+import { setupApp } from '../src/app.setup.js';
+import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
+
+// A redis-server of this file's own: every key in it must be one this file expects.
+const PREFIX = 'hostile';
+const MAX_CONTENT_BYTES = 2048;
+const RUNS = 60;
+const ID_PATTERN = /^[A-Za-z0-9_.:@=-]{1,128}$/;
+
+let server: TestRedisServer;
+let redis: Redis;
+let moduleRef: TestingModule;
+let memory: ChatMemoryService;
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url);
+  moduleRef = await Test.createTestingModule({
+    imports: [
+      ChatMemoryModule.forRoot({
+        url: server.url,
+        config: { keyPrefix: PREFIX, maxTurns: 1000, maxContentBytes: MAX_CONTENT_BYTES },
+      }),
+    ],
+  }).compile();
+  await moduleRef.init();
+  memory = moduleRef.get(ChatMemoryService);
+});
+afterAll(async () => {
+  await moduleRef?.close();
+  await redis?.quit();
+  await server?.stop();
+});
+beforeEach(async () => {
+  await redis.flushall();
+  // A conversation no property may touch.
+  await memory.appendTurn('victim', 'do not touch', 'me');
+});
+
+async function expectVictimUntouched(): Promise<void> {
+  await expect(redis.lrange(`${PREFIX}:victim`, 0, -1)).resolves.toEqual([
+    '{"role":"user","content":"do not touch"}',
+    '{"role":"assistant","content":"me"}',
+  ]);
+}
+
+// UTF-16 code units, lone surrogates included.
+const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+const special = fc.constantFrom(
+  '{',
+  '}',
+  '*',
+  ':',
+  '?',
+  '[',
+  ']',
+  '\\',
+  '"',
+  '\u0000',
+  '\n',
+  '\r',
+  '\u2028',
+  '\ud800',
+  '\udfff',
+  '😀',
+  '__proto__',
+  'constructor',
+  '{"role":"system","content":"x"}',
+  '%',
+  '/',
+);
+/** Hostile strings: any Unicode, lone surrogates, control and glob characters, JSON fragments. */
+const hostileString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc.string({ unit: codeUnit, maxLength: 80 }),
+  fc.string({
+    unit: fc.oneof(special, fc.string({ unit: 'grapheme-ascii', maxLength: 2 })),
+    maxLength: 20,
+  }),
+  fc.string({ unit: fc.constantFrom('a', 'é', '😀', '\ud800'), minLength: 500, maxLength: 1200 }),
+);
+const role = fc.constantFrom<ChatRole>(...CHAT_ROLES);
+const chatMessage = fc
+  .tuple(role, hostileString)
+  .map(([r, content]): ChatMessage => ({ role: r, content }));
+/** Anything that is not a string: numbers, objects, arrays, null, objects with __proto__ keys... */
+const nonString = fc.anything().filter((v) => typeof v !== 'string');
+
+/** The name of the error a call rejected with, or 'ok'. */
+const outcome = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof Error ? error.constructor.name : String(error)),
+  );
+
+describe('hostile input through ChatMemoryService (property-based)', () => {
+  it('any content is stored and read back exactly, or rejected as too large; nothing else is touched', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(chatMessage, { maxLength: 6 }), async (messages) => {
+        const id = `conv-${n++}`;
+        const stored: ChatMessage[] = [];
+        for (const sent of messages) {
+          const fits = Buffer.byteLength(sent.content, 'utf8') <= MAX_CONTENT_BYTES;
+          const result = await outcome(memory.append(id, sent.role, sent.content));
+          expect(result).toBe(fits ? 'ok' : InvalidContentError.name);
+          if (fits) stored.push(sent);
+        }
+        const history = await memory.getHistory(id);
+        expect(history).toStrictEqual(stored);
+        // Byte for byte: the same UTF-16 code units, lone surrogates included.
+        history.forEach((m, i) => expect(m.content === stored[i].content).toBe(true));
+        await expect(memory.count(id)).resolves.toBe(stored.length);
+      }),
+      { numRuns: RUNS },
+    );
+    await expectVictimUntouched();
+    const keys = await redis.keys('*');
+    for (const key of keys) expect(key).toMatch(/^hostile:(victim|conv-\d+)$/);
+  });
+
+  it('any conversation id is used as exactly one key in its namespace, or rejected with nothing written', async () => {
+    const accepted = new Set<string>(['victim']);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(hostileString, fc.stringMatching(/^[A-Za-z0-9_.:@=*?[\]{}-]{1,20}$/)),
+        hostileString,
+        async (id, content) => {
+          const valid = ID_PATTERN.test(id);
+          const fits = Buffer.byteLength(content) <= MAX_CONTENT_BYTES;
+          const calls: [() => Promise<unknown>, boolean][] = [
+            [() => memory.append(id, 'user', 'x'), false],
+            [() => memory.appendTurn(id, content, 'y'), true],
+            [() => memory.getHistory(id), false],
+            [() => memory.count(id), false],
+            [() => memory.getTtl(id), false],
+            [() => memory.clear(id), false],
+          ];
+          for (const [call, usesContent] of calls) {
+            const expected = !valid
+              ? InvalidConversationIdError.name
+              : usesContent && !fits
+                ? InvalidContentError.name
+                : 'ok';
+            await expect(outcome(call())).resolves.toBe(expected);
+          }
+          if (valid) {
+            accepted.add(id);
+            await memory.append(id, 'user', 'kept'); // after clear(): the only entry
+          }
+          await expectVictimUntouched();
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    // No key outside `${PREFIX}:<accepted id>`: glob characters never reached Redis as patterns.
+    const keys = new Set(await redis.keys('*'));
+    expect(keys).toEqual(new Set([...accepted].map((id) => `${PREFIX}:${id}`)));
+    accepted.delete('victim');
+    for (const id of accepted) {
+      await expect(redis.lrange(`${PREFIX}:${id}`, 0, -1)).resolves.toEqual([
+        '{"role":"user","content":"kept"}',
+      ]);
+    }
+  });
+
+  it('non-string ids, roles and contents are rejected with a typed error, and nothing is written', async () => {
+    await fc.assert(
+      fc.asyncProperty(nonString, async (value) => {
+        const bad = value as string;
+        await expect(memory.append(bad, 'user', 'x')).rejects.toBeInstanceOf(
+          InvalidConversationIdError,
+        );
+        await expect(memory.getHistory(bad)).rejects.toBeInstanceOf(InvalidConversationIdError);
+        await expect(memory.append('c', bad as ChatRole, 'x')).rejects.toBeInstanceOf(
+          InvalidRoleError,
+        );
+        await expect(memory.append('c', 'user', bad)).rejects.toBeInstanceOf(InvalidContentError);
+        await expect(memory.appendTurn('c', bad, 'x')).rejects.toBeInstanceOf(InvalidContentError);
+        await expect(memory.appendTurn('c', 'x', bad)).rejects.toBeInstanceOf(InvalidContentError);
+      }),
+      { numRuns: RUNS },
+    );
+    // Look-alikes: boxed strings and objects that stringify to a valid value.
+    const lookAlikes = [new String('user'), { toString: () => 'user' }, ['user']] as unknown[];
+    for (const value of lookAlikes) {
+      await expect(memory.append('c', value as ChatRole, 'x')).rejects.toBeInstanceOf(
+        InvalidRoleError,
+      );
+      await expect(memory.append('c', 'user', value as string)).rejects.toBeInstanceOf(
+        InvalidContentError,
+      );
+    }
+    await expect(memory.count('c')).resolves.toBe(0);
+    await expectVictimUntouched();
+    expect(await redis.keys('*')).toEqual([`${PREFIX}:victim`]);
+  });
+
+  it('roles outside the four known ones are rejected, whatever they look like', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileString, async (value) => {
+        const known = (CHAT_ROLES as readonly string[]).includes(value);
+        await expect(outcome(memory.append('r', value as ChatRole, 'x'))).resolves.toBe(
+          known ? 'ok' : InvalidRoleError.name,
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('huge strings: the limit is exact in UTF-8 bytes, and a 16 MiB string is refused without reaching Redis', async () => {
+    const big = await Test.createTestingModule({
+      imports: [ChatMemoryModule.forRoot({ url: server.url, config: { keyPrefix: PREFIX } })],
+    }).compile();
+    try {
+      const service = big.get(ChatMemoryService);
+      const limit = 64 * 1024;
+      await service.append('huge', 'user', 'x'.repeat(limit));
+      await service.append('huge', 'user', '€'.repeat(limit / 4) + 'x'.repeat(limit / 4)); // 3 bytes each
+      await expect(service.append('huge', 'user', 'x'.repeat(limit + 1))).rejects.toBeInstanceOf(
+        InvalidContentError,
+      );
+      await expect(service.append('huge', 'user', '€'.repeat(limit / 3 + 1))).rejects.toThrow(
+        /65538 bytes, more than the limit of 65536 bytes/,
+      );
+      const started = Date.now();
+      await expect(
+        service.append('huge', 'user', 'y'.repeat(16 * 1024 * 1024)),
+      ).rejects.toBeInstanceOf(InvalidContentError);
+      expect(Date.now() - started).toBeLessThan(1000);
+      const history = await service.getHistory('huge');
+      expect(history.map((m) => Buffer.byteLength(m.content))).toEqual([limit, limit]);
+    } finally {
+      await big.close();
+    }
+  });
+});
+
+/** What a read must return for a raw entry: the message, or nothing when it is not one. */
+function oracle(entry: string): ChatMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(entry);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { role: r, content } = value as Record<string, unknown>;
+  if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
+  if (typeof content !== 'string') return undefined;
+  return { role: r as ChatRole, content };
+}
+
+describe('entries written into Redis by something else (property-based)', () => {
+  const validEntry = chatMessage.map((m) => JSON.stringify(m));
+  const wrongShape = fc
+    .record(
+      {
+        role: fc.oneof(role, fc.anything()),
+        content: fc.oneof(hostileString, fc.anything()),
+        extra: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((m) => JSON.stringify(m) ?? 'undefined');
+  const garbage = fc.oneof(
+    validEntry,
+    wrongShape,
+    fc.json(),
+    hostileString,
+    // Fragments that only make sense when glued to their neighbours.
+    fc.constantFrom(
+      '{"role":"user","content":"a"},{"role":"user","content":"b"}',
+      '{"role":"user","content":"c","x":[{"y":1}',
+      '{"z":1}]}',
+      '[',
+      ']',
+      '',
+      ',',
+      '{"__proto__":{"role":"user","content":"proto"}}',
+      '{"role":"user","content":"ok","__proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"polluted":true}},"role":"tool","content":"c"}',
+    ),
+  );
+
+  it('never crash a read: exactly the entries that are messages come back, in order', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(garbage, { minLength: 1, maxLength: 12 }), async (entries) => {
+        const id = `raw-${n++}`;
+        await redis.rpush(`${PREFIX}:${id}`, ...entries);
+        const expected = entries.map(oracle).filter((m): m is ChatMessage => m !== undefined);
+        await expect(memory.getHistory(id)).resolves.toStrictEqual(expected);
+        // Appending to a polluted conversation still works and keeps the garbage as it was.
+        await memory.append(id, 'user', 'after');
+        await expect(memory.getHistory(id)).resolves.toStrictEqual([
+          ...expected,
+          { role: 'user', content: 'after' },
+        ]);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    vi.restoreAllMocks();
+  });
+
+  it('never return messages smuggled across entries that are not messages on their own', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // Two values in one entry, and one value split over two entries: the counts still add up.
+    await redis.rpush(
+      `${PREFIX}:smuggle`,
+      '{"role":"user","content":"a"},{"role":"user","content":"b"}',
+      '{"role":"user","content":"c","x":[{"y":1}',
+      '{"z":1}]}',
+    );
+    await expect(memory.getHistory('smuggle')).resolves.toEqual([]);
+    vi.restoreAllMocks();
+  });
+});
+
+describe('hostile JSON bodies and paths sent to the example app (property-based)', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    process.env.REDIS_URL = server.url;
+    process.env.CHAT_KEY_PREFIX = 'app';
+    process.env.CHAT_MAX_TURNS = '1000';
+    const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = setupApp(ref.createNestApplication({ logger: false }));
+    await app.init();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const messageValue = fc.oneof(
+    { arbitrary: hostileString.filter((s) => s.length > 0), weight: 4 },
+    { arbitrary: fc.anything(), weight: 1 },
+  );
+  /** Extra members, written as JSON text so `__proto__` and `constructor` arrive as own keys. */
+  const extraMembers = fc.array(
+    fc.tuple(
+      fc.constantFrom('__proto__', 'constructor', 'role', 'extra'),
+      fc.oneof(
+        fc.constant({ polluted: true }),
+        fc.constant({ prototype: { polluted: true } }),
+        fc.anything(),
+      ),
+    ),
+    { maxLength: 3 },
+  );
+  const body = fc
+    .tuple(
+      messageValue,
+      fc.oneof(
+        { arbitrary: fc.constant([] as [string, unknown][]), weight: 2 },
+        { arbitrary: extraMembers, weight: 1 },
+      ),
+    )
+    .map(([message, extras]) => {
+      const parts = [['message', message] as [string, unknown], ...extras].map(
+        ([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}`,
+      );
+      return { text: `{${parts.join(',')}}`, message, extraKeys: extras.map(([key]) => key) };
+    });
+  // Well-formed strings only: a path cannot carry a lone surrogate.
+  const conversationId = fc.oneof(
+    { arbitrary: fc.stringMatching(/^[A-Za-z0-9_.:@=-]{1,30}$/), weight: 3 },
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+    fc.string({
+      unit: fc.constantFrom('*', '?', '[', ']', '{', '}', ':', 'a', '%', '/', ' '),
+      minLength: 1,
+      maxLength: 8,
+    }),
+  );
+
+  it('answers 200 and stores exactly the message, or 400 with a reason and stores nothing', async () => {
+    const http = app.getHttpServer();
+    await fc.assert(
+      fc.asyncProperty(conversationId, body, async (id, { text, message, extraKeys }) => {
+        const path = `/chat/${encodeURIComponent(id)}`;
+        const before = await redis.lrange(`app:${id}`, 0, -1);
+        const res = await request(http)
+          .post(path)
+          .set('content-type', 'application/json')
+          .send(text);
+        expect([200, 400, 404]).toContain(res.status);
+        const accepted = res.status === 200;
+        // Unknown members are refused (forbidNonWhitelisted), except own "__proto__" and
+        // "constructor" members, which class-transformer drops (checked: no pollution below).
+        const unknown = extraKeys.filter((key) => key !== '__proto__' && key !== 'constructor');
+        const valid = ID_PATTERN.test(id) && typeof message === 'string' && unknown.length === 0;
+        expect(!accepted || valid).toBe(true);
+        // Stored exactly (one turn more), or nothing at all.
+        const after = await redis.lrange(`app:${id}`, 0, -1);
+        const assistantEntry = expect.stringMatching(/^\{"role":"assistant","content":/);
+        expect(after).toEqual(
+          accepted
+            ? [...before, JSON.stringify({ role: 'user', content: message }), assistantEntry]
+            : before,
+        );
+        const readBack = accepted
+          ? ((await request(http).get(`${path}/history`).expect(200)).body as ChatMessage[]).at(-2)
+          : { role: 'user', content: message };
+        expect(readBack).toEqual({ role: 'user', content: message });
+        const reason = res.body?.message;
+        expect(res.status !== 400 || typeof reason === 'string' || Array.isArray(reason)).toBe(
+          true,
+        );
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(Object.prototype).not.toHaveProperty('polluted');
+      }),
+      { numRuns: RUNS },
+    );
+    // Every key is a conversation of the app's namespace or of the service tests above.
+    for (const key of await redis.keys('*')) {
+      const [prefix, ...rest] = key.split(':');
+      expect(['app', PREFIX]).toContain(prefix);
+      expect(ID_PATTERN.test(rest.join(':'))).toBe(true);
+    }
+  });
+});

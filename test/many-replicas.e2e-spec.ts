@@ -1,0 +1,140 @@
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redisUrl, uniquePrefix } from './support/helpers.js';
+
+const root = join(import.meta.dirname, '..');
+const dist = join(root, 'libs/chat-memory/dist/index.js');
+
+/** Newest modification time of the library sources, to tell whether dist/ is stale. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const WORKERS = 4;
+const TURNS_PER_WORKER = 60;
+const CONVERSATIONS = 6;
+const NARROW_MAX_TURNS = 4;
+const padding = 'é🙂x'.repeat(200);
+
+describe('several replicas (separate Node processes) writing the same conversations at once', () => {
+  beforeAll(() => {
+    // The workers run plain Node against the built library: build it if missing or stale.
+    if (
+      !existsSync(dist) ||
+      statSync(dist).mtimeMs < newestSource(join(root, 'libs/chat-memory/src'))
+    ) {
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'libs/chat-memory/tsconfig.lib.json'],
+        {
+          cwd: root,
+          stdio: 'inherit',
+        },
+      );
+    }
+  }, 120_000);
+
+  it('keeps exactly min(total, maxTurns * 2) entries, turns whole and ordered, nothing duplicated or torn', async () => {
+    const wide = uniquePrefix('wide');
+    const narrow = uniquePrefix('narrow');
+    const children: ChildProcess[] = [];
+    const exits: Promise<number | null>[] = [];
+    const ready: Promise<unknown>[] = [];
+    for (let w = 0; w < WORKERS; w++) {
+      const child = fork(join(root, 'test/support/replica-worker.mjs'), [], {
+        cwd: root,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl(),
+          WORKER: `w${w}`,
+          TURNS: String(TURNS_PER_WORKER),
+          CONVERSATIONS: String(CONVERSATIONS),
+          CONCURRENCY: '8',
+          WIDE_PREFIX: wide,
+          WIDE_MAX_TURNS: '100000',
+          NARROW_PREFIX: narrow,
+          NARROW_MAX_TURNS: String(NARROW_MAX_TURNS),
+        },
+      });
+      children.push(child);
+      ready.push(new Promise((resolve) => child.once('message', resolve)));
+      exits.push(new Promise((resolve) => child.once('exit', (code) => resolve(code))));
+    }
+    try {
+      await Promise.all(ready);
+      for (const child of children) child.send('go'); // all start writing together
+      expect(await Promise.all(exits)).toEqual(Array(WORKERS).fill(0));
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    }
+
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ChatMemoryModule.forRoot({
+          url: redisUrl(),
+          config: { keyPrefix: wide, maxTurns: 100_000 },
+        }),
+      ],
+    }).compile();
+    const narrowRef = await Test.createTestingModule({
+      imports: [
+        ChatMemoryModule.forRoot({
+          url: redisUrl(),
+          config: { keyPrefix: narrow, maxTurns: NARROW_MAX_TURNS },
+        }),
+      ],
+    }).compile();
+    try {
+      const wideMemory = moduleRef.get(ChatMemoryService);
+      const narrowMemory = narrowRef.get(ChatMemoryService);
+      const everyTurn = new Set<string>();
+      for (let c = 0; c < CONVERSATIONS; c++) {
+        const id = `c${c}`;
+        // Which turns went to this conversation: turn t of every worker with t % CONVERSATIONS === c.
+        const expected = new Set<string>();
+        for (let w = 0; w < WORKERS; w++)
+          for (let t = c; t < TURNS_PER_WORKER; t += CONVERSATIONS) expected.add(`w${w}/${t}`);
+        const total = expected.size * 2;
+
+        for (const [memory, window] of [
+          [wideMemory, Infinity],
+          [narrowMemory, NARROW_MAX_TURNS * 2],
+        ] as const) {
+          const history = await memory.getHistory(id);
+          expect(history).toHaveLength(Math.min(total, window));
+          const seen = new Set<string>();
+          for (let i = 0; i < history.length; i += 2) {
+            const [user, assistant] = [history[i], history[i + 1]];
+            expect(user.role).toBe('user');
+            expect(assistant.role).toBe('assistant');
+            const match = /^q (w\d+\/\d+) (.*)$/su.exec(user.content);
+            expect(match).not.toBeNull();
+            const [, turn, rest] = match!;
+            expect(rest).toBe(padding); // not torn
+            expect(assistant.content).toBe(`a ${turn} ${padding}`); // its own answer, adjacent
+            expect(expected.has(turn)).toBe(true);
+            expect(seen.has(turn)).toBe(false); // not duplicated
+            seen.add(turn);
+            if (window === Infinity) everyTurn.add(turn);
+          }
+          // The wide window keeps every turn sent to this conversation; the narrow one a subset.
+          expect(window === Infinity ? seen : expected).toEqual(expected);
+        }
+      }
+      expect(everyTurn.size).toBe(WORKERS * TURNS_PER_WORKER);
+    } finally {
+      await moduleRef.close();
+      await narrowRef.close();
+    }
+  }, 60_000);
+});
