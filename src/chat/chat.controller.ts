@@ -1,14 +1,21 @@
 import {
   Body,
   Controller,
+  Get,
   HttpCode,
   Inject,
+  Param,
   Post,
   Query,
   Sse,
   type MessageEvent,
 } from '@nestjs/common';
-import { ConversationHistory, RecordChatTurn, type ChatMessage } from 'nestjs-chat-memory';
+import {
+  ChatMemoryService,
+  ConversationHistory,
+  RecordChatTurn,
+  type ChatMessage,
+} from 'nestjs-chat-memory';
 import { concatMap, delay, from, of, type Observable } from 'rxjs';
 import { CHAT_MODEL, type ChatModel } from './chat-model.js';
 import { ChatRequestDto, type ChatReplyDto } from './chat.dto.js';
@@ -18,7 +25,10 @@ const WORD_DELAY_MS = 30;
 
 @Controller('chat')
 export class ChatController {
-  constructor(@Inject(CHAT_MODEL) private readonly model: ChatModel) {}
+  constructor(
+    @Inject(CHAT_MODEL) private readonly model: ChatModel,
+    private readonly memory: ChatMemoryService,
+  ) {}
 
   /**
    * Answers the message using the conversation's history. `@RecordChatTurn()` stores the turn
@@ -50,5 +60,11 @@ export class ChatController {
     return from(words).pipe(
       concatMap((word, i) => of({ data: word }).pipe(delay(i === 0 ? 0 : WORD_DELAY_MS))),
     );
+  }
+
+  /** The remembered messages of the conversation, oldest first. */
+  @Get(':conversationId/history')
+  history(@Param('conversationId') conversationId: string): Promise<ChatMessage[]> {
+    return this.memory.getHistory(conversationId);
   }
 }
