@@ -11,6 +11,8 @@ export interface RunStats {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** CPU time (user + system) of this whole Node.js process per operation, in microseconds: the client-side cost. */
+  cpuUsPerOp: number;
 }
 
 class Samples {
@@ -50,6 +52,7 @@ export async function runClosedLoop(
   const samples = new Samples();
   let next = 0;
   let failure: unknown;
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const end = start + durationMs;
   let last = start;
@@ -69,6 +72,7 @@ export async function runClosedLoop(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  const cpu = process.cpuUsage(cpuBefore);
   if (failure !== undefined) throw failure;
   const sorted = samples.sorted();
   const seconds = (last - start) / 1000;
@@ -81,6 +85,7 @@ export async function runClosedLoop(
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     meanMs: sorted.length ? sum / sorted.length : Number.NaN,
+    cpuUsPerOp: (cpu.user + cpu.system) / Math.max(1, sorted.length),
   };
 }
 
@@ -103,6 +108,7 @@ export function combineRounds(rounds: RunStats[]): RunStats {
     p50Ms: med(rounds.map((r) => r.p50Ms)),
     p99Ms: med(rounds.map((r) => r.p99Ms)),
     meanMs: med(rounds.map((r) => r.meanMs)),
+    cpuUsPerOp: med(rounds.map((r) => r.cpuUsPerOp)),
   };
 }
 

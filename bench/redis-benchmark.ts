@@ -46,5 +46,6 @@ export async function redisBenchmark(
     p50Ms: get('p50_latency_ms'),
     p99Ms: get('p99_latency_ms'),
     meanMs: get('avg_latency_ms'),
+    cpuUsPerOp: Number.NaN,
   };
 }

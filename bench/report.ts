@@ -116,7 +116,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
     out.push(
       'Closed loop from one Node.js process: `c` calls in flight over many conversations. ops/s is the median of the rounds; p50/p99 in ms. ' +
-        '`redis-benchmark` runs the same script (or LRANGE for reads) with `c` connections.',
+        '`redis-benchmark` runs the same script (or LRANGE for reads) with `c` connections. ' +
+        '"client CPU µs/op" is the CPU time (user + system) of the bench process per call: the client-side cost, less sensitive to other load than ops/s.',
     );
     for (const op of OPERATIONS) {
       out.push('');
@@ -137,6 +138,7 @@ export function renderMarkdown(results: BenchResults): string {
             s ? int(s.opsPerSec) : `error: ${row.error}`,
             ms(s?.p50Ms),
             ms(s?.p99Ms),
+            s ? s.cpuUsPerOp.toFixed(1) : '-',
             s ? x(s.opsPerSec / floor) : '-',
             s ? x(s.opsPerSec / lc) : '-',
           ]);
@@ -149,13 +151,26 @@ export function renderMarkdown(results: BenchResults): string {
             rb.stats ? int(rb.stats.opsPerSec) : `error: ${rb.error}`,
             ms(rb.stats?.p50Ms),
             ms(rb.stats?.p99Ms),
+            '',
             rb.stats ? x(rb.stats.opsPerSec / rate(results, op, c, 'floor')) : '-',
             '',
           ]);
         }
       }
       out.push(
-        table(['c', 'competitor', 'ops/s', 'p50 ms', 'p99 ms', 'vs floor', 'vs LangChain'], rows),
+        table(
+          [
+            'c',
+            'competitor',
+            'ops/s',
+            'p50 ms',
+            'p99 ms',
+            'client CPU µs/op',
+            'vs floor',
+            'vs LangChain',
+          ],
+          rows,
+        ),
       );
     }
     out.push('');

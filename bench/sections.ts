@@ -90,7 +90,7 @@ export const throughputSection: BenchSection = {
     const { settings, workload } = ctx;
     const competitors = await createCompetitors(ctx.url, workload, settings.competitors);
     try {
-      for (const op of OPERATIONS) {
+      for (const op of OPERATIONS.filter((name) => settings.operations.includes(name))) {
         for (const concurrency of settings.concurrencies) {
           const rounds = new Map<string, RunStats[]>();
           const failed = new Map<string, string>();

@@ -6,6 +6,8 @@ export interface BenchSettings {
   /** Competitor ids to run in the throughput and round-trip sections. */
   competitors: string[];
   concurrencies: number[];
+  /** Operations of the throughput section. */
+  operations: string[];
   /** Rounds per case; competitors take turns within a round, the median round is reported. */
   rounds: number;
   durationMs: number;
@@ -61,6 +63,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     quick,
     sections,
     competitors,
+    operations: list(env.BENCH_OPS, ['append', 'appendTurn', 'getHistory']),
     concurrencies: list(env.BENCH_CONCURRENCY, ['1', '16', '64']).map((c) => num(c, 1)),
     rounds: num(env.BENCH_ROUNDS, quick ? 1 : 3),
     durationMs: num(env.BENCH_DURATION_MS, quick ? 150 : 1000),
