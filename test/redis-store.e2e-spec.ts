@@ -140,6 +140,28 @@ describe('Redis store: keys, TTL and round trips', () => {
       ).resolves.toEqual({ evalsha: 100 });
     });
 
+    it('reloads the script once when the server lost it (SCRIPT FLUSH), then is one EVALSHA again', async () => {
+      const keyPrefix = uniquePrefix();
+      const memory = (await boot({ url: server.url, config: { keyPrefix } })).get(
+        ChatMemoryService,
+      );
+      await memory.append('c', 'user', 'before');
+      await admin.script('FLUSH');
+      await expect(commandsDuring(() => memory.append('c', 'user', 'after'))).resolves.toEqual({
+        evalsha: 1,
+        eval: 1,
+      });
+      await expect(commandsDuring(() => memory.appendTurn('c', 'q', 'a'))).resolves.toEqual({
+        evalsha: 1,
+      });
+      await expect(memory.getHistory('c')).resolves.toEqual([
+        { role: 'user', content: 'before' },
+        { role: 'user', content: 'after' },
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a' },
+      ]);
+    });
+
     it('invalid input sends nothing to Redis', async () => {
       const memory = (await boot({ url: server.url, config: { keyPrefix: uniquePrefix() } })).get(
         ChatMemoryService,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { ChatMemoryStore } from './chat-memory-store.interface.js';
 
@@ -21,6 +22,13 @@ if ttl > 0 then
 end
 return n
 `;
+
+/** SHA1 of the script, as EVALSHA names it. */
+const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
 
 type AppendCommand = {
   [APPEND_COMMAND](
@@ -51,7 +59,18 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     maxLength: number,
     ttlMs: number | null,
   ): Promise<number> {
-    return this.client[APPEND_COMMAND](key, maxLength, ttlMs ?? 0, ...entries);
+    const ttl = ttlMs ?? 0;
+    // Hot path: a plain EVALSHA with the arguments written out (no spread, no per-call closure).
+    // When the server lacks the script (first call after a restart or SCRIPT FLUSH), the defined
+    // command sends it with EVAL once and later calls find it again.
+    const sent =
+      entries.length === 1
+        ? this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, entries[0])
+        : this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, ...entries);
+    return (sent as Promise<number>).catch((error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return this.client[APPEND_COMMAND](key, maxLength, ttl, ...entries);
+    });
   }
 
   range(key: string): Promise<string[]> {
