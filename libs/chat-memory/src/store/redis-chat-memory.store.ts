@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Cluster, Redis } from 'ioredis';
 import type { ChatMemoryStore } from './chat-memory-store.interface.js';
 
@@ -26,6 +27,10 @@ return n
 /** SHA1 of the script, as EVALSHA names it. */
 const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
 
+function uncork(stream: Socket): void {
+  stream.uncork();
+}
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
@@ -45,6 +50,11 @@ type AppendCommand = {
  */
 export class RedisChatMemoryStore implements ChatMemoryStore {
   private readonly client: (Redis | Cluster) & AppendCommand;
+  /** Whether a command was already sent in the current tick (see `coalesceWrites`). */
+  private sentThisTick = false;
+  private readonly endTick = (): void => {
+    this.sentThisTick = false;
+  };
 
   constructor(client: Redis | Cluster) {
     if (typeof (client as Partial<AppendCommand>)[APPEND_COMMAND] !== 'function') {
@@ -60,6 +70,7 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     ttlMs: number | null,
   ): Promise<number> {
     const ttl = ttlMs ?? 0;
+    this.coalesceWrites();
     // Hot path: a plain EVALSHA with the arguments written out (no spread, no per-call closure).
     // When the server lacks the script (first call after a restart or SCRIPT FLUSH), the defined
     // command sends it with EVAL once and later calls find it again.
@@ -74,7 +85,28 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
   }
 
   range(key: string): Promise<string[]> {
+    this.coalesceWrites();
     return this.client.lrange(key, 0, -1);
+  }
+
+  /**
+   * ioredis writes every command to the socket at once, one `write` system call each. Under
+   * concurrency many calls are made in the same tick (one reply resolves many awaiting callers):
+   * from the second command of a tick on, the socket is corked and uncorked at the end of the
+   * tick, so those commands leave in one `writev`. A lone call (concurrency 1) is written at once,
+   * as before. Cluster clients have no single socket and are left alone. Order and replies are
+   * unchanged: it only merges system calls.
+   */
+  private coalesceWrites(): void {
+    if (!this.sentThisTick) {
+      this.sentThisTick = true;
+      process.nextTick(this.endTick);
+      return;
+    }
+    const stream = (this.client as { stream?: Socket }).stream;
+    if (stream === undefined || stream.writableCorked > 0 || !stream.writable) return;
+    stream.cork();
+    process.nextTick(uncork, stream);
   }
 
   length(key: string): Promise<number> {
