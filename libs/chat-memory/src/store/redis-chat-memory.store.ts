@@ -50,11 +50,6 @@ type AppendCommand = {
  */
 export class RedisChatMemoryStore implements ChatMemoryStore {
   private readonly client: (Redis | Cluster) & AppendCommand;
-  /** Whether a command was already sent in the current tick (see `coalesceWrites`). */
-  private sentThisTick = false;
-  private readonly endTick = (): void => {
-    this.sentThisTick = false;
-  };
 
   constructor(client: Redis | Cluster) {
     if (typeof (client as Partial<AppendCommand>)[APPEND_COMMAND] !== 'function') {
@@ -91,18 +86,13 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
 
   /**
    * ioredis writes every command to the socket at once, one `write` system call each. Under
-   * concurrency many calls are made in the same tick (one reply resolves many awaiting callers):
-   * from the second command of a tick on, the socket is corked and uncorked at the end of the
-   * tick, so those commands leave in one `writev`. A lone call (concurrency 1) is written at once,
-   * as before. Cluster clients have no single socket and are left alone. Order and replies are
-   * unchanged: it only merges system calls.
+   * concurrency many calls are made in the same tick (one batch of replies resumes many awaiting
+   * callers), so the socket is corked on the first command of a tick and uncorked at the end of
+   * the tick (`process.nextTick`): those commands leave in one `writev`. A lone call only waits
+   * for the end of the current tick. Cluster clients have no single socket and are left alone.
+   * Order and replies are unchanged: it only merges system calls.
    */
   private coalesceWrites(): void {
-    if (!this.sentThisTick) {
-      this.sentThisTick = true;
-      process.nextTick(this.endTick);
-      return;
-    }
     const stream = (this.client as { stream?: Socket }).stream;
     if (stream === undefined || stream.writableCorked > 0 || !stream.writable) return;
     stream.cork();
