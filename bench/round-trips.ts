@@ -68,8 +68,11 @@ export async function startCommandLog(url: string): Promise<CommandLog> {
   const topLevel: string[] = [];
   const inScripts: string[] = [];
   const admin = new Redis(url);
+  await admin.ping();
+  const adminSource = `127.0.0.1:${(admin as unknown as { stream: Socket }).stream.localPort}`;
   const monitor = await admin.monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === adminSource) return;
     const name = String(args[0]).toUpperCase();
     if (source === 'lua') inScripts.push(name);
     else topLevel.push(name);
@@ -85,7 +88,7 @@ export async function startCommandLog(url: string): Promise<CommandLog> {
       await new Promise((resolve) => setTimeout(resolve, 100));
       monitor.disconnect();
       await admin.quit();
-      return { topLevel: topLevel.filter((c) => c !== 'PING'), inScripts };
+      return { topLevel, inScripts };
     },
   };
 }
