@@ -6,6 +6,23 @@ const window = (n: number, size: number): string[] =>
     encodeMessage(i % 2 === 0 ? 'user' : 'assistant', `${i} ${'x'.repeat(size)}`),
   );
 
+describe('encodeMessage', () => {
+  it.each(['system', 'user', 'assistant', 'tool'] as const)(
+    'writes exactly what JSON.stringify({ role, content }) writes, role %s',
+    (role) => {
+      for (const content of [
+        '',
+        'hi',
+        'Tab\there, "quoted", back\\slash\nnew line',
+        'Café 日本 😀 \u2028',
+        '\ud800 lone',
+      ]) {
+        expect(encodeMessage(role, content)).toBe(JSON.stringify({ role, content }));
+      }
+    },
+  );
+});
+
 describe('decodeMessages', () => {
   it.each([
     ['a small window (one JSON.parse of the joined entries)', 20, 250],

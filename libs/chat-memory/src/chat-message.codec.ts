@@ -2,9 +2,18 @@ import { CHAT_ROLES, type ChatMessage, type ChatRole } from './chat-memory.inter
 
 const ROLES: ReadonlySet<string> = new Set(CHAT_ROLES);
 
-/** Serializes a message as the JSON object `{"role":...,"content":...}` (readable by Python's `json.loads`). */
+/** `{"role":"<role>","content":` for every role: the part of an encoded message that never changes. */
+const ENCODED_PREFIX = Object.fromEntries(
+  CHAT_ROLES.map((role) => [role, `{"role":${JSON.stringify(role)},"content":`]),
+) as Record<ChatRole, string>;
+
+/**
+ * Serializes a message as the JSON object `{"role":...,"content":...}` (readable by Python's
+ * `json.loads`), byte for byte what `JSON.stringify({ role, content })` gives, without building
+ * the object: only the content goes through `JSON.stringify`. `role` must be one of `CHAT_ROLES`.
+ */
 export function encodeMessage(role: ChatRole, content: string): string {
-  return JSON.stringify({ role, content });
+  return `${ENCODED_PREFIX[role]}${JSON.stringify(content)}}`;
 }
 
 /** Returns a fresh `{ role, content }` when `value` is a stored message, otherwise `undefined`. */
