@@ -6,6 +6,8 @@ import { readSettings } from '../bench/settings.js';
 import { defaultWorkload } from '../bench/workload.js';
 import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
+const log = (): void => undefined;
+
 // Smoke check of the bench harness (`npm run bench`), with tiny runs on a server of its own
 // (the bench flushes its database). It proves the harness runs and counts; it measures nothing.
 describe('bench harness (smoke)', () => {
@@ -32,7 +34,6 @@ describe('bench harness (smoke)', () => {
       errors: [],
     } as unknown as BenchResults;
     const workload = defaultWorkload(settings.conversations);
-    const log = () => undefined;
     ctx = { url: server.url, port: server.port, admin, settings, workload, results, log };
   });
   afterAll(async () => {
