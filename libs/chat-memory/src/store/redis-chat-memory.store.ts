@@ -88,13 +88,19 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
    * ioredis writes every command to the socket at once, one `write` system call each. Under
    * concurrency many calls are made in the same tick (one batch of replies resumes many awaiting
    * callers), so the socket is corked on the first command of a tick and uncorked at the end of
-   * the tick (`process.nextTick`): those commands leave in one `writev`. A lone call only waits
-   * for the end of the current tick. Cluster clients have no single socket and are left alone.
+   * the tick (`process.nextTick`): those commands leave in one `writev`. When no command awaits a
+   * reply (one call at a time) the command is written at once. Cluster clients have no single
+   * socket and are left alone.
    * Order and replies are unchanged: it only merges system calls.
    */
   private coalesceWrites(): void {
-    const stream = (this.client as { stream?: Socket }).stream;
+    const { stream, commandQueue } = this.client as {
+      stream?: Socket;
+      commandQueue?: { length: number };
+    };
     if (stream === undefined || stream.writableCorked > 0 || !stream.writable) return;
+    // Nothing awaiting a reply: no batch of replies is resuming callers, write at once.
+    if (commandQueue?.length === 0) return;
     stream.cork();
     process.nextTick(uncork, stream);
   }
