@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -138,6 +139,56 @@ describe('Redis store: keys, TTL and round trips', () => {
           for (let i = 0; i < 100; i++) await memory.append('many', 'user', `m${i}`);
         }),
       ).resolves.toEqual({ evalsha: 100 });
+    });
+
+    it('reloads the script once when the server lost it (SCRIPT FLUSH), then is one EVALSHA again', async () => {
+      const keyPrefix = uniquePrefix();
+      const memory = (await boot({ url: server.url, config: { keyPrefix } })).get(
+        ChatMemoryService,
+      );
+      await memory.append('c', 'user', 'before');
+      await admin.script('FLUSH');
+      await expect(commandsDuring(() => memory.append('c', 'user', 'after'))).resolves.toEqual({
+        evalsha: 1,
+        eval: 1,
+      });
+      await expect(commandsDuring(() => memory.appendTurn('c', 'q', 'a'))).resolves.toEqual({
+        evalsha: 1,
+      });
+      await expect(memory.getHistory('c')).resolves.toEqual([
+        { role: 'user', content: 'before' },
+        { role: 'user', content: 'after' },
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a' },
+      ]);
+    });
+
+    it('sends the calls made in one tick in one socket write, still one command each', async () => {
+      const moduleRef = await boot({ url: server.url, config: { keyPrefix: uniquePrefix() } });
+      const memory = moduleRef.get(ChatMemoryService);
+      await memory.append('warm', 'user', 'x');
+      const stream = (moduleRef.get<Redis>(CHAT_MEMORY_REDIS) as unknown as { stream: Socket })
+        .stream;
+      const write = vi.spyOn(stream, '_write');
+      const writev = vi.spyOn(stream, '_writev');
+      const calls = Array.from({ length: 50 }, (_, i) => i);
+
+      await expect(
+        commandsDuring(() =>
+          Promise.all(calls.map((i) => memory.append(`c${i % 5}`, 'user', `m${i}`))),
+        ),
+      ).resolves.toEqual({ evalsha: 50 });
+      // Calls made in the same tick leave together (ioredis alone writes each one on its own).
+      expect(write.mock.calls.length + writev.mock.calls.length).toBeLessThanOrEqual(2);
+      await expect(memory.getHistory('c3')).resolves.toEqual(
+        calls.filter((i) => i % 5 === 3).map((i) => ({ role: 'user', content: `m${i}` })),
+      );
+
+      write.mockClear();
+      writev.mockClear();
+      const histories = await Promise.all(calls.map((i) => memory.getHistory(`c${i % 5}`)));
+      expect(histories.map((h) => h.length)).toEqual(calls.map(() => 10));
+      expect(write.mock.calls.length + writev.mock.calls.length).toBeLessThanOrEqual(2);
     });
 
     it('invalid input sends nothing to Redis', async () => {

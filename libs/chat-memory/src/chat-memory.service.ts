@@ -36,7 +36,14 @@ export class ChatMemoryService {
     assertConversationId(conversationId);
     assertRole(role);
     assertContent(content, this.config.maxContentBytes);
-    await this.write('append', conversationId, [encodeMessage(role, content)]);
+    const entry = encodeMessage(role, content);
+    // Hot path: one async frame around the store call (no closure, no nested awaits).
+    const { maxMessages, ttlMs } = this.config;
+    try {
+      await this.store.push(this.keyOf(conversationId), [entry], maxMessages, ttlMs);
+    } catch (error) {
+      throw storeError('append', conversationId, error);
+    }
   }
 
   /** Stores a user message and the assistant's answer together, atomically: both or neither. */
@@ -48,10 +55,16 @@ export class ChatMemoryService {
     assertConversationId(conversationId);
     assertContent(userContent, this.config.maxContentBytes, 'userContent');
     assertContent(assistantContent, this.config.maxContentBytes, 'assistantContent');
-    await this.write('appendTurn', conversationId, [
+    const entries = [
       encodeMessage('user', userContent),
       encodeMessage('assistant', assistantContent),
-    ]);
+    ];
+    const { maxMessages, ttlMs } = this.config;
+    try {
+      await this.store.push(this.keyOf(conversationId), entries, maxMessages, ttlMs);
+    } catch (error) {
+      throw storeError('appendTurn', conversationId, error);
+    }
   }
 
   /**
@@ -61,7 +74,12 @@ export class ChatMemoryService {
   async getHistory(conversationId: string): Promise<ChatMessage[]> {
     assertConversationId(conversationId);
     const key = this.keyOf(conversationId);
-    const entries = await this.call('getHistory', conversationId, () => this.store.range(key));
+    let entries: string[];
+    try {
+      entries = await this.store.range(key);
+    } catch (error) {
+      throw storeError('getHistory', conversationId, error);
+    }
     const { messages, skipped } = decodeMessages(entries);
     if (skipped.length > 0) {
       this.logger.warn(
@@ -98,14 +116,6 @@ export class ChatMemoryService {
     return `${this.config.keyPrefix}:${conversationId}`;
   }
 
-  private write(operation: string, conversationId: string, entries: string[]): Promise<number> {
-    const key = this.keyOf(conversationId);
-    const { maxMessages, ttlMs } = this.config;
-    return this.call(operation, conversationId, () =>
-      this.store.push(key, entries, maxMessages, ttlMs),
-    );
-  }
-
   private async call<T>(
     operation: string,
     conversationId: string,
@@ -114,8 +124,14 @@ export class ChatMemoryService {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof ChatMemoryError) throw error;
-      throw new ChatMemoryStoreError(operation, conversationId, error);
+      throw storeError(operation, conversationId, error);
     }
   }
+}
+
+/** A store failure as a `ChatMemoryStoreError` (errors of the library itself pass through). */
+function storeError(operation: string, conversationId: string, error: unknown): Error {
+  return error instanceof ChatMemoryError
+    ? error
+    : new ChatMemoryStoreError(operation, conversationId, error);
 }

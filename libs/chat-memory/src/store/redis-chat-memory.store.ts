@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Cluster, Redis } from 'ioredis';
 import type { ChatMemoryStore } from './chat-memory-store.interface.js';
 
@@ -21,6 +23,17 @@ if ttl > 0 then
 end
 return n
 `;
+
+/** SHA1 of the script, as EVALSHA names it. */
+const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
+
+function uncork(stream: Socket): void {
+  stream.uncork();
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
 
 type AppendCommand = {
   [APPEND_COMMAND](
@@ -51,11 +64,45 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     maxLength: number,
     ttlMs: number | null,
   ): Promise<number> {
-    return this.client[APPEND_COMMAND](key, maxLength, ttlMs ?? 0, ...entries);
+    const ttl = ttlMs ?? 0;
+    this.coalesceWrites();
+    // Hot path: a plain EVALSHA with the arguments written out (no spread, no per-call closure).
+    // When the server lacks the script (first call after a restart or SCRIPT FLUSH), the defined
+    // command sends it with EVAL once and later calls find it again.
+    const sent =
+      entries.length === 1
+        ? this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, entries[0])
+        : this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, ...entries);
+    return (sent as Promise<number>).catch((error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return this.client[APPEND_COMMAND](key, maxLength, ttl, ...entries);
+    });
   }
 
   range(key: string): Promise<string[]> {
+    this.coalesceWrites();
     return this.client.lrange(key, 0, -1);
+  }
+
+  /**
+   * ioredis writes every command to the socket at once, one `write` system call each. Under
+   * concurrency many calls are made in the same tick (one batch of replies resumes many awaiting
+   * callers), so the socket is corked on the first command of a tick and uncorked at the end of
+   * the tick (`process.nextTick`): those commands leave in one `writev`. When no command awaits a
+   * reply (one call at a time) the command is written at once. Cluster clients have no single
+   * socket and are left alone.
+   * Order and replies are unchanged: it only merges system calls.
+   */
+  private coalesceWrites(): void {
+    const { stream, commandQueue } = this.client as {
+      stream?: Socket;
+      commandQueue?: { length: number };
+    };
+    if (stream === undefined || stream.writableCorked > 0 || !stream.writable) return;
+    // Nothing awaiting a reply: no batch of replies is resuming callers, write at once.
+    if (commandQueue?.length === 0) return;
+    stream.cork();
+    process.nextTick(uncork, stream);
   }
 
   length(key: string): Promise<number> {

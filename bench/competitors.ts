@@ -1,0 +1,249 @@
+import { type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RedisChatMessageHistory } from '@langchain/redis';
+import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages } from '@langchain/core/messages';
+import { Redis, type RedisOptions } from 'ioredis';
+import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import { conversationOf, type Workload } from './workload.js';
+
+/** The three library-level operations every competitor implements. */
+export const OPERATIONS = ['append', 'appendTurn', 'getHistory'] as const;
+export type OperationName = (typeof OPERATIONS)[number];
+
+/** A way of keeping chat memory in Redis, driven by the bench through the same workload. */
+export interface Competitor {
+  /** Short id (`ours`, `seed`, `floor`, `langchain`, ...). */
+  id: string;
+  /** Row label in the tables. */
+  label: string;
+  /** Key prefix of its conversations. */
+  keyPrefix: string;
+  /** Call number `i` of each operation (conversation, role and text follow from `i`). */
+  run: Record<OperationName, (i: number) => Promise<unknown>>;
+  /** What the competitor stores for message number `k` of a conversation (to prefill windows). */
+  storedEntry(k: number): string;
+  /** How `storedEntry` values are pushed so that they read back as the competitor expects. */
+  pushCommand: 'rpush' | 'lpush';
+  /** The Redis client(s) it talks through (for the round-trip counter: re-created on another URL). */
+  close(): Promise<void>;
+}
+
+/** `{ role, content }` of message number `k` of a conversation: user and assistant alternate. */
+export function messageOf(
+  workload: Workload,
+  k: number,
+): { role: 'user' | 'assistant'; text: string } {
+  const texts = k % 2 === 0 ? workload.userTexts : workload.assistantTexts;
+  return { role: k % 2 === 0 ? 'user' : 'assistant', text: texts[(k >> 1) % texts.length] };
+}
+
+function jsonEntry(workload: Workload, k: number): string {
+  const { role, text } = messageOf(workload, k);
+  return JSON.stringify({ role, content: text });
+}
+
+/** Ours: `ChatMemoryService` from the built package, wired by Nest DI, with a client the module creates. */
+export async function createOurs(
+  url: string,
+  workload: Workload,
+  options: { id?: string; label?: string; redisOptions?: RedisOptions } = {},
+): Promise<
+  Competitor & { app: INestApplicationContext; appendScript(): { lua: string; sha: string } }
+> {
+  const keyPrefix = `bench:${options.id ?? 'ours'}`;
+  const app = await NestFactory.createApplicationContext(
+    ChatMemoryModule.forRoot({
+      url,
+      redisOptions: options.redisOptions,
+      config: { maxTurns: workload.maxTurns, ttlSeconds: workload.ttlSeconds, keyPrefix },
+    }),
+    { logger: ['error', 'warn'] },
+  );
+  const memory = app.get(ChatMemoryService);
+  const users = workload.userTexts;
+  const assistants = workload.assistantTexts;
+  return {
+    id: options.id ?? 'ours',
+    label: options.label ?? 'ours (ChatMemoryService)',
+    keyPrefix,
+    app,
+    pushCommand: 'rpush',
+    storedEntry: (k) => jsonEntry(workload, k),
+    run: {
+      append: (i) => {
+        const { role, text } = messageOf(workload, i);
+        return memory.append(conversationOf(workload, i), role, text);
+      },
+      appendTurn: (i) =>
+        memory.appendTurn(
+          conversationOf(workload, i),
+          users[i % users.length],
+          assistants[i % assistants.length],
+        ),
+      getHistory: (i) => memory.getHistory(conversationOf(workload, i)),
+    },
+    // The very script the library registered on its client (ioredis keeps defined commands in `scriptsSet`).
+    appendScript: () => {
+      const client = app.get<Redis>(CHAT_MEMORY_REDIS) as unknown as {
+        scriptsSet: Record<string, { lua: string; sha: string }>;
+      };
+      const scripts = Object.values(client.scriptsSet);
+      if (scripts.length !== 1)
+        throw new Error(`expected one defined script, got ${scripts.length}`);
+      return scripts[0];
+    },
+    close: () => app.close(),
+  };
+}
+
+/** The seed's way: raw ioredis, MULTI RPUSH LTRIM EXPIRE EXEC per write, LRANGE + one JSON.parse per entry. */
+export function createSeed(url: string, workload: Workload): Competitor {
+  const redis = new Redis(url);
+  const keyPrefix = 'bench:seed';
+  const max = workload.maxTurns * 2;
+  const ttl = workload.ttlSeconds;
+  const users = workload.userTexts;
+  const assistants = workload.assistantTexts;
+  const keyOf = (i: number) => `${keyPrefix}:${conversationOf(workload, i)}`;
+  return {
+    id: 'seed',
+    label: "seed's way (MULTI/EXEC, LRANGE)",
+    keyPrefix,
+    pushCommand: 'rpush',
+    storedEntry: (k) => jsonEntry(workload, k),
+    run: {
+      append: (i) => {
+        const key = keyOf(i);
+        const { role, text } = messageOf(workload, i);
+        return redis
+          .multi()
+          .rpush(key, JSON.stringify({ role, content: text }))
+          .ltrim(key, -max, -1)
+          .expire(key, ttl)
+          .exec();
+      },
+      appendTurn: (i) => {
+        const key = keyOf(i);
+        return redis
+          .multi()
+          .rpush(
+            key,
+            JSON.stringify({ role: 'user', content: users[i % users.length] }),
+            JSON.stringify({ role: 'assistant', content: assistants[i % assistants.length] }),
+          )
+          .ltrim(key, -max, -1)
+          .expire(key, ttl)
+          .exec();
+      },
+      getHistory: async (i) => {
+        const entries = await redis.lrange(keyOf(i), 0, -1);
+        return entries.map((entry) => JSON.parse(entry) as unknown);
+      },
+    },
+    close: async () => {
+      await redis.quit();
+    },
+  };
+}
+
+/**
+ * The floor: raw ioredis EVALSHA of the library's own append script with payloads serialized
+ * once up front; reads are LRANGE and one `JSON.parse` of the joined entries, no checks.
+ */
+export async function createFloor(
+  url: string,
+  workload: Workload,
+  script: { lua: string; sha: string },
+): Promise<Competitor> {
+  const redis = new Redis(url);
+  const sha = (await redis.script('LOAD', script.lua)) as string;
+  if (sha !== script.sha) throw new Error(`SCRIPT LOAD gave ${sha}, expected ${script.sha}`);
+  const keyPrefix = 'bench:floor';
+  const max = workload.maxTurns * 2;
+  const ttlMs = workload.ttlSeconds * 1000;
+  const userJson = workload.userTexts.map((content) => JSON.stringify({ role: 'user', content }));
+  const assistantJson = workload.assistantTexts.map((content) =>
+    JSON.stringify({ role: 'assistant', content }),
+  );
+  const keys = Array.from(
+    { length: workload.conversations },
+    (_, c) => `${keyPrefix}:${conversationOf(workload, c)}`,
+  );
+  const keyOf = (i: number) => keys[i % keys.length];
+  return {
+    id: 'floor',
+    label: 'floor (raw EVALSHA, pre-serialized)',
+    keyPrefix,
+    pushCommand: 'rpush',
+    storedEntry: (k) => jsonEntry(workload, k),
+    run: {
+      append: (i) => {
+        const json = i % 2 === 0 ? userJson : assistantJson;
+        return redis.evalsha(sha, 1, keyOf(i), max, ttlMs, json[(i >> 1) % json.length]);
+      },
+      appendTurn: (i) =>
+        redis.evalsha(
+          sha,
+          1,
+          keyOf(i),
+          max,
+          ttlMs,
+          userJson[i % userJson.length],
+          assistantJson[i % assistantJson.length],
+        ),
+      getHistory: async (i) => {
+        const entries = await redis.lrange(keyOf(i), 0, -1);
+        return JSON.parse(`[${entries.join(',')}]`) as unknown;
+      },
+    },
+    close: async () => {
+      await redis.quit();
+    },
+  };
+}
+
+/**
+ * LangChain.js: `RedisChatMessageHistory` of `@langchain/redis` (node-redis 4 client, one shared
+ * connection from its pool), a new history object per call as an app would make per request.
+ * `addMessage` is LPUSH then EXPIRE (it never trims); `appendTurn` is `addMessages([human, ai])`.
+ */
+export async function createLangChain(url: string, workload: Workload): Promise<Competitor> {
+  const config = { url };
+  const keyPrefix = 'bench:langchain';
+  const sessionTTL = workload.ttlSeconds;
+  const users = workload.userTexts;
+  const assistants = workload.assistantTexts;
+  const history = (i: number) =>
+    new RedisChatMessageHistory({
+      sessionId: `${keyPrefix}:${conversationOf(workload, i)}`,
+      sessionTTL,
+      config,
+    });
+  const messageFor = (k: number) => {
+    const { role, text } = messageOf(workload, k);
+    return role === 'user' ? new HumanMessage(text) : new AIMessage(text);
+  };
+  const first = history(0);
+  // Its lazy connect is not safe for concurrent first calls ("Socket already opened"): connect once up front.
+  await first.ensureReadiness();
+  return {
+    id: 'langchain',
+    label: 'LangChain.js RedisChatMessageHistory',
+    keyPrefix,
+    pushCommand: 'lpush',
+    storedEntry: (k) => JSON.stringify(mapChatMessagesToStoredMessages([messageFor(k)])[0]),
+    run: {
+      append: (i) => history(i).addMessage(messageFor(i)),
+      appendTurn: (i) =>
+        history(i).addMessages([
+          new HumanMessage(users[i % users.length]),
+          new AIMessage(assistants[i % assistants.length]),
+        ]),
+      getHistory: (i) => history(i).getMessages(),
+    },
+    close: async () => {
+      const client = first.client as { isOpen: boolean; quit(): Promise<unknown> };
+      if (client.isOpen) await client.quit();
+    },
+  };
+}
