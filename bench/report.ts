@@ -1,5 +1,6 @@
 import type { BenchResults, ThroughputRow } from './results.js';
 import { OPERATIONS, type OperationName } from './competitors.js';
+import { HTTP_ADAPTERS, renderHttpMarkdown, type HttpBenchResult } from './http.js';
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n.toFixed(3) : '-');
@@ -74,6 +75,22 @@ export function targets(
       : '-',
     met: verdict(memory ? memory.ratio <= 1.5 : undefined),
   });
+  const http = results.extra.http as HttpBenchResult | undefined;
+  for (const adapter of HTTP_ADAPTERS) {
+    const rps = (variant: string) =>
+      http?.cases.find((c) => c.adapter === adapter && c.variant === variant)?.requestsPerSecond;
+    const plain = rps('plain');
+    const recorded = rps('recorded');
+    const overhead = plain && recorded ? (1 - recorded / plain) * 100 : undefined;
+    rows.push({
+      target: `recording overhead < 10% of requests/s (${adapter})`,
+      measured:
+        overhead === undefined
+          ? '-'
+          : `${overhead.toFixed(1)}% (${int(recorded!)} vs ${int(plain!)} req/s)`,
+      met: verdict(overhead === undefined ? undefined : overhead < 10),
+    });
+  }
   return rows;
 }
 
@@ -286,6 +303,14 @@ export function renderMarkdown(results: BenchResults): string {
         ]),
       ),
     );
+    out.push('');
+  }
+
+  const http = results.extra.http as HttpBenchResult | undefined;
+  if (http) {
+    out.push('## HTTP: the example chat handler with and without recording');
+    out.push('');
+    out.push(renderHttpMarkdown(http));
     out.push('');
   }
 

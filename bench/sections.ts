@@ -12,6 +12,7 @@ import { redisBenchmark, hasRedisBenchmark } from './redis-benchmark.js';
 import type { BenchResults } from './results.js';
 import { describeCommands, startCommandLog, startRoundTripProxy } from './round-trips.js';
 import type { BenchSettings } from './settings.js';
+import { runHttpBench } from './http.js';
 import { conversationOf, defaultWorkload, makeText, prefill, type Workload } from './workload.js';
 
 /** What every section gets: the bench's own Redis, an admin client on it, the settings, the results. */
@@ -24,6 +25,24 @@ export interface BenchContext {
   results: BenchResults;
   log(message: string): void;
 }
+
+/** The HTTP level: the example chat handler with and without `@RecordChatTurn()` (bench/http.ts). */
+export const httpSection: BenchSection = {
+  name: 'http',
+  async run(ctx) {
+    const quick = ctx.settings.quick;
+    ctx.results.extra.http = await runHttpBench(
+      ctx.url,
+      {
+        connections: 16,
+        durationSeconds: quick ? 1 : 4,
+        rounds: quick ? 1 : 3,
+        conversations: 200,
+      },
+      ctx.log,
+    );
+  },
+};
 
 /** A part of the bench; `main.ts` runs the ones named in `BENCH_SECTIONS`, in order. */
 export interface BenchSection {
@@ -386,9 +405,8 @@ export const growthSection: BenchSection = {
 };
 
 /**
- * All sections by name. To add one (e.g. the HTTP benchmark with `@RecordChatTurn()`), write a
- * `BenchSection`, register it here and in `ALL_SECTIONS` (settings.ts), store its rows in
- * `results.extra[name]` and render them in report.ts.
+ * All sections by name. To add one, write a `BenchSection`, register it here and in
+ * `ALL_SECTIONS` (settings.ts), store its rows in `results.extra[name]` and render them in report.ts.
  */
 export const SECTIONS: Record<string, BenchSection> = {
   throughput: throughputSection,
@@ -396,4 +414,5 @@ export const SECTIONS: Record<string, BenchSection> = {
   'round-trips': roundTripsSection,
   memory: memorySection,
   growth: growthSection,
+  http: httpSection,
 };

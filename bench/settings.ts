@@ -26,7 +26,14 @@ export interface BenchSettings {
   outDir: string;
 }
 
-export const ALL_SECTIONS = ['throughput', 'redis-benchmark', 'round-trips', 'memory', 'growth'];
+export const ALL_SECTIONS = [
+  'throughput',
+  'redis-benchmark',
+  'round-trips',
+  'memory',
+  'growth',
+  'http',
+];
 export const ALL_COMPETITORS = ['ours', 'ours-autopipe', 'seed', 'floor', 'langchain'];
 
 function list(value: string | undefined, fallback: string[]): string[] {
