@@ -1,17 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
-import {
-  CHAT_MEMORY_REDIS,
-  ChatMemoryModule,
-  ChatMemoryService,
-  type ChatMemoryModuleOptions,
-} from 'nestjs-chat-memory';
+import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 import { ChatMemoryHealthIndicator } from 'nestjs-chat-memory/health';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeChatMemoryConformance } from './conformance/chat-memory.conformance.js';
 import { uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 import { writeTraffic, waitForReplicaSync } from './support/traffic.js';
@@ -31,19 +27,7 @@ describeChatMemoryConformance('Redis Cluster (3 masters + 3 replicas)', (config)
 }));
 
 describe('on a Redis Cluster', () => {
-  const modules: TestingModule[] = [];
-  async function boot(options: Partial<ChatMemoryModuleOptions> = {}): Promise<TestingModule> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ cluster: { nodes: cluster.startupNodes }, ...options })],
-    }).compile();
-    await moduleRef.init();
-    modules.push(moduleRef);
-    return moduleRef;
-  }
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    await Promise.all(modules.splice(0).map((m) => m.close()));
-  });
+  const boot = useChatMemoryModules(() => ({ cluster: { nodes: cluster.startupNodes } }));
 
   it('creates a Cluster client, and spreads the keys of many conversations over every master', async () => {
     const keyPrefix = uniquePrefix('spread');
@@ -113,7 +97,7 @@ describe('on a Redis Cluster', () => {
       providers: [ChatMemoryHealthIndicator],
     }).compile();
     await moduleRef.init();
-    modules.push(moduleRef);
+    onTestFinished(() => moduleRef.close());
     const result = await moduleRef.get(ChatMemoryHealthIndicator).isHealthy('redis-cluster');
     expect(result).toEqual({ 'redis-cluster': { status: 'up', latencyMs: expect.any(Number) } });
   });
@@ -121,16 +105,14 @@ describe('on a Redis Cluster', () => {
   it('uses a Cluster client passed as `client`, and leaves it open on shutdown', async () => {
     const client = new Cluster(cluster.startupNodes);
     try {
-      const moduleRef = await boot({
-        cluster: undefined,
-        client,
-        config: { keyPrefix: uniquePrefix() },
-      });
+      const moduleRef = await Test.createTestingModule({
+        imports: [ChatMemoryModule.forRoot({ client, config: { keyPrefix: uniquePrefix() } })],
+      }).compile();
+      await moduleRef.init();
       const memory = moduleRef.get(ChatMemoryService);
       await memory.appendTurn('given', 'q', 'a');
       await expect(memory.count('given')).resolves.toBe(2);
       await moduleRef.close();
-      modules.splice(modules.indexOf(moduleRef), 1);
       expect(client.status).toBe('ready');
     } finally {
       await client.quit();

@@ -1,40 +1,26 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { Test } from '@nestjs/testing';
 import {
   ChatMemoryConnectionError,
-  ChatMemoryModule,
   ChatMemoryService,
   ChatMemoryStoreError,
-  type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
 import { uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
 import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
-const modules: TestingModule[] = [];
-async function boot(options: ChatMemoryModuleOptions): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ChatMemoryModule.forRoot(options)],
-  }).compile();
-  await moduleRef.init();
-  modules.push(moduleRef);
-  return moduleRef;
-}
+const boot = useChatMemoryModules();
 
 const outcome = (promise: Promise<unknown>) =>
   promise.then(
     () => 'ok',
     (error: unknown) => (error instanceof ChatMemoryStoreError ? 'store-error' : error),
   );
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(modules.splice(0).map((m) => m.close()));
-});
 
 describe('starting while Redis is down', () => {
   let server: TestRedisServer;

@@ -1,15 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import {
   CHAT_MEMORY_REDIS,
-  ChatMemoryModule,
   ChatMemoryService,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeChatMemoryConformance } from './conformance/chat-memory.conformance.js';
 import { uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
 import { startRedisSentinel, type TestRedisSentinel } from './support/redis-sentinel.js';
 import { waitForReplicaSync, writeTraffic } from './support/traffic.js';
@@ -34,19 +33,7 @@ describeChatMemoryConformance('Redis Sentinel (1 master + 2 replicas, 3 sentinel
 }));
 
 describe('through Redis Sentinel', () => {
-  const modules: TestingModule[] = [];
-  async function boot(options: Partial<ChatMemoryModuleOptions> = {}): Promise<TestingModule> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ sentinel: sentinelOptions(), ...options })],
-    }).compile();
-    await moduleRef.init();
-    modules.push(moduleRef);
-    return moduleRef;
-  }
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    await Promise.all(modules.splice(0).map((m) => m.close()));
-  });
+  const boot = useChatMemoryModules(() => ({ sentinel: sentinelOptions() }));
 
   it('connects to the master the sentinels name, and writes reach the replicas', async () => {
     const keyPrefix = uniquePrefix('sentinel');

@@ -1,34 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import {
   CHAT_MEMORY_REDIS,
-  ChatMemoryModule,
   ChatMemoryService,
   ChatMemoryStoreError,
   InvalidRoleError,
-  type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
 import { freePort, startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
-const modules: TestingModule[] = [];
-async function boot(options: ChatMemoryModuleOptions): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ChatMemoryModule.forRoot(options)],
-  }).compile();
-  await moduleRef.init();
-  modules.push(moduleRef);
-  return moduleRef;
-}
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(modules.splice(0).map((m) => m.close()));
-});
+const boot = useChatMemoryModules();
 
 describe('Redis store: keys, TTL and round trips', () => {
   let redis: Redis;

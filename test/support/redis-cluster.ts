@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { freePort, startRedisServer, waitFor, type TestRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -27,14 +27,8 @@ export interface TestRedisCluster {
 
 const portOf = (address: string) => Number(address.split('@')[0].split(':').pop());
 
-async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
+const poll = (check: () => Promise<boolean>, what: string, timeoutMs: number) =>
+  waitFor(check, what, timeoutMs, 100);
 
 /**
  * Starts `masters * (1 + replicasPerMaster)` cluster-enabled `redis-server` processes (nothing kept on

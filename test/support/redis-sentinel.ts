@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, ping, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { freePort, ping, startRedisServer, waitFor, type TestRedisServer } from './redis-server.js';
 
 /** A master, its replicas and a quorum of sentinels, all on free loopback ports. */
 export interface TestRedisSentinel {
@@ -19,14 +19,8 @@ export interface TestRedisSentinel {
   stop(): Promise<void>;
 }
 
-async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
+const poll = (check: () => Promise<boolean>, what: string, timeoutMs: number) =>
+  waitFor(check, what, timeoutMs, 100);
 
 /** Starts one `redis-server --sentinel` with a config file of its own (sentinels rewrite it). */
 async function startSentinel(
