@@ -35,7 +35,7 @@ describe('decodeMessages', () => {
     '{"role":"system","content":"[1,2]"}',
   ];
 
-  it('decodes valid entries in order, through the single-parse path', () => {
+  it('decodes valid entries in order', () => {
     expect(decodeMessages(valid)).toStrictEqual({
       messages: [
         { role: 'user', content: 'a' },
@@ -47,7 +47,7 @@ describe('decodeMessages', () => {
     expect(decodeMessages([])).toStrictEqual({ messages: [], skipped: [] });
   });
 
-  it('falls back to one parse per entry and reports the index of each bad one', () => {
+  it('skips bad entries and reports the index of each one', () => {
     const entries = [valid[0], '{oops', valid[1], '{"role":"user"}', '1', valid[2]];
     const { messages, skipped } = decodeMessages(entries);
     expect(messages.map((m) => m.content)).toEqual(['a', 'café', '[1,2]']);
@@ -62,7 +62,6 @@ describe('decodeMessages', () => {
   });
 
   it('treats entries that only parse when joined (a string split across two entries) as garbage', () => {
-    // Joined: ["ab,cd"] (1 value for 2 entries) - the count check sends it to the slow path.
     const { messages, skipped } = decodeMessages(['"ab', 'cd"']);
     expect(messages).toEqual([]);
     expect(skipped).toEqual([0, 1]);
@@ -105,8 +104,8 @@ describe('encodeMessage, byte for byte', () => {
 
 describe('decodeMessages, small and large windows', () => {
   it.each([
-    ['a small window (one JSON.parse of the joined entries)', 20, 250],
-    ['a window over 64 Ki characters (parsed entry by entry)', 2000, 250],
+    ['a small window', 20, 250],
+    ['a window over 64 Ki characters', 2000, 250],
   ])('decodes %s in order', (_name, n, size) => {
     const entries = window(n, size);
     const { messages, skipped } = decodeMessages(entries);
