@@ -13,16 +13,7 @@ import {
 } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
-
-async function bootError(options: unknown): Promise<unknown> {
-  const moduleRef = Test.createTestingModule({
-    imports: [ChatMemoryModule.forRoot(options as ChatMemoryModuleOptions)],
-  });
-  return moduleRef.compile().then(
-    (m) => m.close().then(() => new Error('booted')),
-    (error: unknown) => error,
-  );
-}
+import { expectConfigError } from './support/modules.js';
 
 describe('ChatMemoryModule options are checked at boot', () => {
   const cases: [string, unknown, RegExp][] = [
@@ -47,13 +38,7 @@ describe('ChatMemoryModule options are checked at boot', () => {
 
   it.each(cases)(
     'rejects a bad %s with ChatMemoryConfigError naming it',
-    async (option, options, message) => {
-      const error = await bootError(options);
-      expect(error).toBeInstanceOf(ChatMemoryConfigError);
-      expect((error as ChatMemoryConfigError).option).toBe(option);
-      expect((error as Error).message).toContain(`Invalid ChatMemoryModule option "${option}"`);
-      expect((error as Error).message).toMatch(message);
-    },
+    (option, options, message) => expectConfigError(options, option, message),
   );
 
   it('accepts the defaults and exposes them', async () => {

@@ -1,22 +1,9 @@
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import {
-  CHAT_MEMORY_REDIS,
-  ChatMemoryConfigError,
-  ChatMemoryModule,
-  InMemoryChatMemoryStore,
-  type ChatMemoryModuleOptions,
-} from 'nestjs-chat-memory';
+import { CHAT_MEMORY_REDIS, ChatMemoryModule, InMemoryChatMemoryStore } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
 import { redisUrl } from './support/helpers.js';
-
-async function bootError(options: unknown): Promise<unknown> {
-  return Test.createTestingModule({
-    imports: [ChatMemoryModule.forRoot(options as ChatMemoryModuleOptions)],
-  })
-    .compile()
-    .catch((e: unknown) => e);
-}
+import { expectConfigError } from './support/modules.js';
 
 const nodes = [{ host: '127.0.0.1', port: 7000 }];
 const sentinel = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster' };
@@ -62,12 +49,7 @@ describe('cluster, sentinel and connection options are validated at boot', () =>
 
   it.each(cases)(
     'rejects a bad %s with ChatMemoryConfigError naming it',
-    async (option, options, message) => {
-      const error = await bootError(options);
-      expect(error).toBeInstanceOf(ChatMemoryConfigError);
-      expect((error as ChatMemoryConfigError).option).toBe(option);
-      expect((error as Error).message).toMatch(message);
-    },
+    (option, options, message) => expectConfigError(options, option, message),
   );
 
   it('connection.commandTimeoutMs sets the timeout of the client it creates, over redisOptions', async () => {

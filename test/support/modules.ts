@@ -1,6 +1,10 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ChatMemoryModule, type ChatMemoryModuleOptions } from 'nestjs-chat-memory';
-import { afterEach, vi } from 'vitest';
+import {
+  ChatMemoryConfigError,
+  ChatMemoryModule,
+  type ChatMemoryModuleOptions,
+} from 'nestjs-chat-memory';
+import { afterEach, expect, vi } from 'vitest';
 
 /**
  * Returns `boot(options)`, which compiles and initialises a module importing
@@ -23,4 +27,29 @@ export function useChatMemoryModules(
     modules.push(moduleRef);
     return moduleRef;
   };
+}
+
+/** Boots `ChatMemoryModule.forRoot(options)` expecting it to fail; resolves to what it threw. */
+export async function bootError(options: unknown): Promise<unknown> {
+  return Test.createTestingModule({
+    imports: [ChatMemoryModule.forRoot(options as ChatMemoryModuleOptions)],
+  })
+    .compile()
+    .then(
+      (m) => m.close().then(() => new Error('booted')),
+      (error: unknown) => error,
+    );
+}
+
+/** Asserts that booting with `options` fails with a `ChatMemoryConfigError` naming `option`. */
+export async function expectConfigError(
+  options: unknown,
+  option: string,
+  message: RegExp,
+): Promise<void> {
+  const error = await bootError(options);
+  expect(error).toBeInstanceOf(ChatMemoryConfigError);
+  expect((error as ChatMemoryConfigError).option).toBe(option);
+  expect((error as Error).message).toContain(`Invalid ChatMemoryModule option "${option}"`);
+  expect((error as Error).message).toMatch(message);
 }
