@@ -7,6 +7,11 @@ export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 /** A message role: `system`, `user`, `assistant` or `tool`. */
 export type ChatRole = (typeof CHAT_ROLES)[number];
 
+const ROLES: ReadonlySet<unknown> = new Set(CHAT_ROLES);
+
+/** @internal Whether `value` is one of `CHAT_ROLES`. */
+export const isChatRole = (value: unknown): value is ChatRole => ROLES.has(value);
+
 /** One stored message, as returned by `ChatMemoryService.getHistory()`. */
 export interface ChatMessage {
   role: ChatRole;

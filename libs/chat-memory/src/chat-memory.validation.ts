@@ -13,13 +13,18 @@ import {
 } from './chat-memory.errors.js';
 import {
   CHAT_ROLES,
+  isChatRole,
   type ChatMemoryModuleOptions,
   type ChatRole,
   type ResolvedChatMemoryConfig,
 } from './chat-memory.interfaces.js';
 
-const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:@=-]{1,128}$/;
-const ROLES: ReadonlySet<string> = new Set(CHAT_ROLES);
+/** Key prefixes take the conversation-id rules: no glob characters, no hash-tag braces. */
+const isValidKeyPrefix = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  value.length >= 1 &&
+  value.length <= MAX_CONVERSATION_ID_LENGTH &&
+  CONVERSATION_ID_PATTERN.test(value);
 
 function describe(value: unknown): string {
   if (typeof value === 'string')
@@ -81,7 +86,7 @@ export function resolveChatMemoryConfig(
   }
 
   const keyPrefix = config.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  if (typeof keyPrefix !== 'string' || !KEY_PREFIX_PATTERN.test(keyPrefix)) {
+  if (!isValidKeyPrefix(keyPrefix)) {
     throw new ChatMemoryConfigError(
       'config.keyPrefix',
       `expected 1-128 characters from [A-Za-z0-9_.:@=-], got ${describe(keyPrefix)}`,
@@ -118,7 +123,7 @@ export function assertConversationId(id: unknown): asserts id is string {
 
 /** Throws `InvalidRoleError` unless `role` is one of `CHAT_ROLES`. */
 export function assertRole(role: unknown): asserts role is ChatRole {
-  if (typeof role !== 'string' || !ROLES.has(role)) {
+  if (!isChatRole(role)) {
     throw new InvalidRoleError(
       `role must be one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}`,
     );

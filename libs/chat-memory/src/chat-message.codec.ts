@@ -1,6 +1,9 @@
-import { CHAT_ROLES, type ChatMessage, type ChatRole } from './chat-memory.interfaces.js';
-
-const ROLES: ReadonlySet<string> = new Set(CHAT_ROLES);
+import {
+  CHAT_ROLES,
+  isChatRole,
+  type ChatMessage,
+  type ChatRole,
+} from './chat-memory.interfaces.js';
 
 /** `{"role":"<role>","content":` for every role: the part of an encoded message that never changes. */
 const ENCODED_PREFIX = Object.fromEntries(
@@ -20,8 +23,8 @@ export function encodeMessage(role: ChatRole, content: string): string {
 export function toMessage(value: unknown): ChatMessage | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const { role, content } = value as { role?: unknown; content?: unknown };
-  if (typeof role !== 'string' || !ROLES.has(role) || typeof content !== 'string') return undefined;
-  return { role: role as ChatRole, content };
+  if (!isChatRole(role) || typeof content !== 'string') return undefined;
+  return { role, content };
 }
 
 /** The result of decoding stored entries: the messages, and the indexes of entries that were skipped. */
