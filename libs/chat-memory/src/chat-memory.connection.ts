@@ -1,72 +1,49 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import {
-  DEFAULT_COMMAND_TIMEOUT_MS,
-  DEFAULT_READY_TIMEOUT_MS,
-  DEFAULT_REDIS_URL,
-} from './chat-memory.constants.js';
+import { LOGGER_CONTEXT } from './chat-memory.constants.js';
 import { ChatMemoryConnectionError } from './chat-memory.errors.js';
-import type { ChatMemoryModuleOptions } from './chat-memory.interfaces.js';
+import type { ChatMemorySource, ResolvedChatMemoryOptions } from './chat-memory.interfaces.js';
+import { ConnectionMessages } from './chat-memory.messages.js';
 
 /** @internal The Redis client in use, and whether the module created it (and so must close it). */
 export interface ChatMemoryConnection {
-  client: Redis | Cluster | null;
-  owned: boolean;
+  readonly client: Redis | Cluster | null;
+  readonly owned: boolean;
 }
 
-const logger = new Logger('ChatMemory');
+const logger = new Logger(LOGGER_CONTEXT);
 
-/** Where the client connects, for log lines (no credentials). */
-function describeTarget(options: ChatMemoryModuleOptions): string {
-  if (options.cluster) return `Redis Cluster (${options.cluster.nodes.length} startup node(s))`;
-  if (options.sentinel) return `Redis Sentinel master "${options.sentinel.name}"`;
-  if (options.client) return 'the given Redis client';
-  return `Redis at ${(options.url ?? DEFAULT_REDIS_URL).replace(/\/\/[^@/]*@/, '//***@')}`;
-}
-
-function createClient(options: ChatMemoryModuleOptions): Redis | Cluster {
-  if (options.cluster) {
-    const clusterOptions = options.cluster.options ?? {};
-    const commandTimeout =
-      options.connection?.commandTimeoutMs ??
-      clusterOptions.redisOptions?.commandTimeout ??
-      DEFAULT_COMMAND_TIMEOUT_MS;
-    return new Cluster(options.cluster.nodes, {
-      ...clusterOptions,
-      redisOptions: { ...clusterOptions.redisOptions, commandTimeout },
-    });
+/** A new client for a source the module connects itself (the options are already resolved). */
+function createClient(
+  source: Exclude<ChatMemorySource, { kind: 'store' | 'client' }>,
+): Redis | Cluster {
+  switch (source.kind) {
+    case 'cluster':
+      return new Cluster(source.nodes, source.options);
+    case 'sentinel':
+      return new Redis({
+        ...source.redisOptions,
+        sentinels: source.sentinels,
+        name: source.name,
+      });
+    case 'url':
+      return new Redis(source.url, source.redisOptions);
   }
-  const commandTimeout =
-    options.connection?.commandTimeoutMs ??
-    options.redisOptions?.commandTimeout ??
-    DEFAULT_COMMAND_TIMEOUT_MS;
-  if (options.sentinel) {
-    return new Redis({
-      ...options.redisOptions,
-      sentinels: options.sentinel.sentinels,
-      name: options.sentinel.name,
-      commandTimeout,
-    });
-  }
-  return new Redis(options.url ?? DEFAULT_REDIS_URL, {
-    ...options.redisOptions,
-    commandTimeout,
-  });
 }
 
 /** Resolves when `client` is ready; rejects with the last connection error after `timeoutMs`. */
 function waitUntilReady(client: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    let lastError = 'no answer';
-    const onError = (error: Error) => (lastError = error.message || error.name);
+    let lastError: unknown = 'no answer';
+    const onError = (error: Error) => (lastError = error);
     const onReady = () => {
       cleanup();
       resolve();
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(lastError));
+      reject(lastError instanceof Error ? lastError : new Error(String(lastError)));
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
@@ -79,51 +56,54 @@ function waitUntilReady(client: Redis | Cluster, timeoutMs: number): Promise<voi
 }
 
 /**
- * @internal Uses the given client, or creates one (`cluster`, `sentinel`, else `url`); none with a
- * custom store. With `connection.failFast` it waits until Redis is ready and throws
- * `ChatMemoryConnectionError` when it is not within `readyTimeoutMs`; otherwise it returns at once
- * and logs a warning if the first connection attempt fails.
+ * Logs, for a client the module created, one line when it is ready, one warning per outage (ioredis
+ * prints every reconnect error of a client without an `error` listener) and one line when it is back.
+ */
+function logConnectionEvents(client: Redis | Cluster, spec: ResolvedChatMemoryOptions): void {
+  let everReady = false;
+  let failing = false;
+  client.on('error', (error: Error) => {
+    if (failing) return;
+    failing = true;
+    if (everReady) logger.warn(ConnectionMessages.lost(error));
+    else if (!spec.failFast)
+      logger.warn(ConnectionMessages.unreachableAtStartup(spec.target, error));
+  });
+  client.on('ready', () => {
+    if (!everReady) logger.log(ConnectionMessages.connected(spec.target));
+    else if (failing) logger.log(ConnectionMessages.restored(spec.target));
+    everReady = true;
+    failing = false;
+  });
+}
+
+/**
+ * @internal Uses the given client as it is, or creates one; none with a custom store. With
+ * `failFast` it waits until Redis is ready and throws `ChatMemoryConnectionError` when it is not
+ * within `readyTimeoutMs`; otherwise it returns at once.
  */
 export async function createChatMemoryConnection(
-  options: ChatMemoryModuleOptions,
+  spec: ResolvedChatMemoryOptions,
 ): Promise<ChatMemoryConnection> {
-  if (options.store) return { client: null, owned: false };
-  const owned = !options.client;
-  const client = options.client ?? createClient(options);
-  const target = describeTarget(options);
-
-  if (owned) {
-    // Without a listener ioredis prints every reconnect error; log the first of each outage instead.
-    let everReady = false;
-    let failing = false;
-    client.on('error', (error: Error) => {
-      if (failing) return;
-      failing = true;
-      if (everReady) {
-        logger.warn(`Redis connection error: ${error.message} (retrying in the background)`);
-      } else if (!options.connection?.failFast) {
-        logger.warn(
-          `${target} is not reachable at startup (${error.message}): starting anyway; calls fail ` +
-            'with ChatMemoryStoreError until it is. Set connection.failFast to refuse to start instead.',
-        );
-      }
-    });
-    client.on('ready', () => {
-      if (failing) logger.log(`${target}: connection ${everReady ? 'restored' : 'established'}`);
-      everReady = true;
-      failing = false;
-    });
+  const { source } = spec;
+  if (source.kind === 'store') return { client: null, owned: false };
+  let client: Redis | Cluster;
+  const owned = source.kind !== 'client';
+  if (source.kind === 'client') {
+    client = source.client;
+    logger.log(ConnectionMessages.givenClient(client.status));
+  } else {
+    client = createClient(source);
+    logConnectionEvents(client, spec);
   }
 
-  if (options.connection?.failFast) {
-    const timeoutMs = options.connection.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  if (spec.failFast) {
     try {
-      await waitUntilReady(client, timeoutMs);
+      await waitUntilReady(client, spec.readyTimeoutMs);
     } catch (error) {
       if (owned) client.disconnect();
       throw new ChatMemoryConnectionError(
-        `${target} was not ready within ${timeoutMs} ms (${(error as Error).message}); ` +
-          'not starting because connection.failFast is set',
+        ConnectionMessages.notReady(spec.target, spec.readyTimeoutMs, error),
         { cause: error },
       );
     }
@@ -144,7 +124,7 @@ export async function closeChatMemoryConnection(connection: ChatMemoryConnection
     if (client.status === 'ready') await client.quit();
     else client.disconnect();
   } catch (error) {
-    logger.warn(`Closing the Redis connection failed: ${(error as Error).message}`);
+    logger.warn(ConnectionMessages.closeFailed(error));
     client.disconnect();
   }
   await ended;

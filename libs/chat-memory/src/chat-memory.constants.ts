@@ -1,12 +1,18 @@
-/** Injection token of the ioredis client used by the chat memory (`null` when a custom `store` is configured). */
+/** Injection token of the ioredis client of the unnamed instance (`null` when a custom `store` is configured). */
 export const CHAT_MEMORY_REDIS = Symbol('CHAT_MEMORY_REDIS');
 
-/** @internal Resolved, validated configuration. */
-export const CHAT_MEMORY_CONFIG = Symbol('CHAT_MEMORY_CONFIG');
+/** @internal The options after defaults and boot-time checks (`ResolvedChatMemoryOptions`). */
+export const CHAT_MEMORY_RESOLVED_OPTIONS = Symbol('CHAT_MEMORY_RESOLVED_OPTIONS');
 /** @internal The Redis connection and whether the module owns it. */
 export const CHAT_MEMORY_CONNECTION = Symbol('CHAT_MEMORY_CONNECTION');
 /** @internal The ChatMemoryStore in use. */
 export const CHAT_MEMORY_STORE = Symbol('CHAT_MEMORY_STORE');
+
+/** The context of every log line of the library. */
+export const LOGGER_CONTEXT = 'ChatMemory';
+
+/** The roles a stored message may have. */
+export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
 /** Default Redis URL, as in the original Python `RedisChatMemory`. */
 export const DEFAULT_REDIS_URL = 'redis://localhost:6379/0';
@@ -24,3 +30,15 @@ export const DEFAULT_READY_TIMEOUT_MS = 5000;
 export const MAX_CONVERSATION_ID_LENGTH = 128;
 /** Characters accepted in a conversation id. */
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_.:@=-]+$/;
+/** URL schemes accepted in the `url` option. */
+export const REDIS_URL_PROTOCOLS: readonly string[] = ['redis:', 'rediss:'];
+
+/** Default route prefix of the opt-in controller. */
+export const DEFAULT_CHAT_MEMORY_CONTROLLER_PATH = 'chat-memory/conversations';
+
+/** @internal Metadata key of the `@RecordChatTurn()` options. */
+export const RECORD_CHAT_TURN_METADATA = 'chat-memory:record-chat-turn';
+/** @internal Metadata key set on a handler that has a `@ConversationHistory()` parameter. */
+export const CONVERSATION_HISTORY_PARAM_METADATA = 'chat-memory:conversation-history-param';
+/** Default marker appended to the answer of a stream the client left early. */
+export const DEFAULT_INTERRUPTED_MARKER = ' [interrupted]';

@@ -1,6 +1,10 @@
 import { Inject } from '@nestjs/common';
-import { CHAT_MEMORY_REDIS } from './chat-memory.constants.js';
+import { getChatMemoryRedisToken, getChatMemoryToken } from './chat-memory.tokens.js';
 
-/** Injects the ioredis client of the chat memory (`CHAT_MEMORY_REDIS`). */
-export const InjectChatMemoryRedis = (): PropertyDecorator & ParameterDecorator =>
-  Inject(CHAT_MEMORY_REDIS);
+/** Injects the `ChatMemoryService` of the instance named `name` (default: the unnamed one). */
+export const InjectChatMemory = (name?: string): PropertyDecorator & ParameterDecorator =>
+  Inject(getChatMemoryToken(name));
+
+/** Injects the ioredis client of the instance named `name` (default: the unnamed one, `CHAT_MEMORY_REDIS`). */
+export const InjectChatMemoryRedis = (name?: string): PropertyDecorator & ParameterDecorator =>
+  Inject(getChatMemoryRedisToken(name));

@@ -1,3 +1,5 @@
+import { DecoratorMessages, StoreMessages } from './chat-memory.messages.js';
+
 /** Base class of every error thrown by nestjs-chat-memory. */
 export class ChatMemoryError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -49,6 +51,20 @@ export class ChatMemoryConfigError extends ChatMemoryError {
   }
 }
 
+/**
+ * `@RecordChatTurn()` or `@ConversationHistory()` is used where it cannot work (no
+ * `ChatMemoryModule` visible to the handler's module, or `@ConversationHistory()` without
+ * `@RecordChatTurn()`); thrown while the application boots.
+ */
+export class ChatMemoryDecoratorError extends ChatMemoryError {
+  constructor(
+    /** Each misuse, naming its handler (`Controller.method()`). */
+    readonly problems: readonly string[],
+  ) {
+    super(DecoratorMessages.setup(problems));
+  }
+}
+
 /** With `connection.failFast`, Redis was not ready in time at startup; the application does not start. */
 export class ChatMemoryConnectionError extends ChatMemoryError {}
 
@@ -61,9 +77,6 @@ export class ChatMemoryStoreError extends ChatMemoryError {
     readonly conversationId: string,
     cause: unknown,
   ) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`Chat memory ${operation} failed for conversation "${conversationId}": ${reason}`, {
-      cause,
-    });
+    super(StoreMessages.failed(operation, conversationId, cause), { cause });
   }
 }

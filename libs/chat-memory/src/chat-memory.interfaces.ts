@@ -1,16 +1,10 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { CHAT_ROLES } from './chat-memory.constants.js';
+import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
 import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
-
-/** The roles a stored message may have. */
-export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
 /** A message role: `system`, `user`, `assistant` or `tool`. */
 export type ChatRole = (typeof CHAT_ROLES)[number];
-
-const ROLES: ReadonlySet<unknown> = new Set(CHAT_ROLES);
-
-/** @internal Whether `value` is one of `CHAT_ROLES`. */
-export const isChatRole = (value: unknown): value is ChatRole => ROLES.has(value);
 
 /** One stored message, as returned by `ChatMemoryService.getHistory()`. */
 export interface ChatMessage {
@@ -35,11 +29,15 @@ export interface ChatMemoryConfig {
 
 /** Options of `ChatMemoryModule.forRoot()` (and what a `forRootAsync()` factory returns). */
 export interface ChatMemoryModuleOptions {
-  /** Redis URL used when no `client` is given. Default `'redis://localhost:6379/0'`. */
+  /**
+   * Redis URL (`redis://` or `rediss://`) of the client the module creates. Not combinable with
+   * `client`, `cluster`, `sentinel` or `store`. Default `'redis://localhost:6379/0'`.
+   */
   url?: string;
   /**
-   * An existing ioredis client (`Redis` or `Cluster`). When given, `url` and `redisOptions` are
-   * ignored and the module never closes it.
+   * An existing ioredis client (`Redis` or `Cluster`). The module uses it as it is: it adds no
+   * listener, defines no command and never closes it. Not combinable with `url`, `redisOptions`,
+   * `cluster`, `sentinel` or `store`.
    */
   client?: Redis | Cluster;
   /**
@@ -107,11 +105,61 @@ export interface ChatMemoryConnectionOptions {
   readyTimeoutMs?: number;
 }
 
-/** @internal Configuration after defaults and validation. */
+/**
+ * Extra options of `forRoot` / `forRootAsync` that shape the module itself (they sit beside the
+ * options, or beside `useFactory` / `useClass` / `useExisting`, never in what a factory returns).
+ */
+export interface ChatMemoryModuleExtras {
+  /**
+   * The instance's name, for apps with more than one. A named instance is injected with
+   * `@InjectChatMemory(name)` / `@InjectChatMemoryRedis(name)` (tokens `getChatMemoryToken(name)` /
+   * `getChatMemoryRedisToken(name)`) and recorded to with `@RecordChatTurn({ memory: name })`.
+   * Default: unnamed (`ChatMemoryService` and `CHAT_MEMORY_REDIS` are its tokens).
+   */
+  name?: string;
+  /** Register the module globally, so feature modules need not import it. Default `false`. */
+  isGlobal?: boolean;
+  /**
+   * Mount the REST controller over the conversations (`true` for its defaults, or its options).
+   * Without guards or `canAccess` it exposes every conversation to anyone who can reach it.
+   * Default `false`.
+   */
+  controller?: boolean | ChatMemoryControllerOptions;
+}
+
+/** @internal The window and limits after defaults and checks; what the service reads on every call. */
 export interface ResolvedChatMemoryConfig {
-  maxTurns: number;
-  maxMessages: number;
-  ttlMs: number | null;
-  keyPrefix: string;
-  maxContentBytes: number;
+  readonly maxTurns: number;
+  readonly maxMessages: number;
+  readonly ttlMs: number | null;
+  readonly keyPrefix: string;
+  readonly maxContentBytes: number;
+}
+
+/** @internal Where the store lives: exactly one of the ways to reach Redis, or a custom store. */
+export type ChatMemorySource =
+  | { readonly kind: 'store'; readonly store: ChatMemoryStore }
+  | { readonly kind: 'client'; readonly client: Redis | Cluster }
+  | { readonly kind: 'url'; readonly url: string; readonly redisOptions: RedisOptions }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: { host: string; port: number }[];
+      readonly name: string;
+      readonly redisOptions: RedisOptions;
+    }
+  | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: ClusterOptions };
+
+/**
+ * @internal The module options resolved once at boot: defaults applied, everything checked,
+ * frozen. The connection, the store and the service read only this.
+ */
+export interface ResolvedChatMemoryOptions {
+  readonly source: ChatMemorySource;
+  /** For log lines: where the client connects (no credentials). */
+  readonly target: string;
+  /** Command timeout of clients the module creates, in milliseconds. */
+  readonly commandTimeoutMs: number;
+  readonly failFast: boolean;
+  readonly readyTimeoutMs: number;
+  readonly config: ResolvedChatMemoryConfig;
 }

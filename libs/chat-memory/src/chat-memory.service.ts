@@ -1,10 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CHAT_MEMORY_CONFIG, CHAT_MEMORY_STORE } from './chat-memory.constants.js';
+import {
+  CHAT_MEMORY_RESOLVED_OPTIONS,
+  CHAT_MEMORY_STORE,
+  LOGGER_CONTEXT,
+} from './chat-memory.constants.js';
 import { ChatMemoryError, ChatMemoryStoreError } from './chat-memory.errors.js';
-import type { ChatMessage, ChatRole, ResolvedChatMemoryConfig } from './chat-memory.interfaces.js';
+import type {
+  ChatMessage,
+  ChatRole,
+  ResolvedChatMemoryConfig,
+  ResolvedChatMemoryOptions,
+} from './chat-memory.interfaces.js';
+import { StoreMessages } from './chat-memory.messages.js';
 import { assertContent, assertConversationId, assertRole } from './chat-memory.validation.js';
 import { decodeMessages, encodeMessage } from './chat-message.codec.js';
 import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+import { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
+
+/** What keeps the conversations: Redis, the in-memory store, or a store of your own. */
+export type ChatMemoryStoreKind = 'redis' | 'memory' | 'custom';
 
 /**
  * Bounded, sliding-window conversation memory. Each conversation keeps at most `maxTurns * 2`
@@ -14,12 +28,23 @@ import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
  */
 @Injectable()
 export class ChatMemoryService {
-  private readonly logger = new Logger('ChatMemory');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly config: ResolvedChatMemoryConfig;
+  /** What keeps the conversations: `'redis'`, `'memory'` (`InMemoryChatMemoryStore`) or `'custom'`. */
+  readonly storeKind: ChatMemoryStoreKind;
 
   constructor(
     @Inject(CHAT_MEMORY_STORE) private readonly store: ChatMemoryStore,
-    @Inject(CHAT_MEMORY_CONFIG) private readonly config: ResolvedChatMemoryConfig,
-  ) {}
+    @Inject(CHAT_MEMORY_RESOLVED_OPTIONS) options: ResolvedChatMemoryOptions,
+  ) {
+    this.config = options.config;
+    this.storeKind =
+      options.source.kind !== 'store'
+        ? 'redis'
+        : store instanceof InMemoryChatMemoryStore
+          ? 'memory'
+          : 'custom';
+  }
 
   /** The largest number of messages kept per conversation (`maxTurns * 2`). */
   get maxMessages(): number {
@@ -81,20 +106,15 @@ export class ChatMemoryService {
       throw storeError('getHistory', conversationId, error);
     }
     const { messages, skipped } = decodeMessages(entries);
-    if (skipped.length > 0) {
-      this.logger.warn(
-        `Skipped ${skipped.length} stored entr${skipped.length === 1 ? 'y' : 'ies'} of "${key}" ` +
-          `that ${skipped.length === 1 ? 'is' : 'are'} not a {role, content} message (index ${skipped.join(', ')})`,
-      );
-    }
+    if (skipped.length > 0) this.logger.warn(StoreMessages.skippedEntries(key, skipped));
     return messages;
   }
 
-  /** Deletes the conversation. */
-  async clear(conversationId: string): Promise<void> {
+  /** Deletes the conversation; resolves to whether it existed. */
+  async clear(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
     const key = this.keyOf(conversationId);
-    await this.call('clear', conversationId, () => this.store.delete(key));
+    return this.call('clear', conversationId, () => this.store.delete(key));
   }
 
   /** The number of stored entries; `0` when the conversation is missing or expired. */

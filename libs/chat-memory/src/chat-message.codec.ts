@@ -1,9 +1,6 @@
-import {
-  CHAT_ROLES,
-  isChatRole,
-  type ChatMessage,
-  type ChatRole,
-} from './chat-memory.interfaces.js';
+import { CHAT_ROLES } from './chat-memory.constants.js';
+import type { ChatMessage, ChatRole } from './chat-memory.interfaces.js';
+import { isChatRole } from './chat-memory.validation.js';
 
 /** `{"role":"<role>","content":` for every role: the part of an encoded message that never changes. */
 const ENCODED_PREFIX = Object.fromEntries(

@@ -1,21 +1,26 @@
 export { ChatMemoryModule } from './chat-memory.module.js';
-export type { ChatMemoryModuleExtras } from './chat-memory.module-definition.js';
-export { ChatMemoryService } from './chat-memory.service.js';
-export { CHAT_MEMORY_REDIS } from './chat-memory.constants.js';
-export { InjectChatMemoryRedis } from './chat-memory.decorators.js';
+export { ChatMemoryService, type ChatMemoryStoreKind } from './chat-memory.service.js';
 export {
+  CHAT_MEMORY_REDIS,
   CHAT_ROLES,
-  type ChatMemoryClusterOptions,
-  type ChatMemoryConfig,
-  type ChatMemoryConnectionOptions,
-  type ChatMemoryModuleOptions,
-  type ChatMessage,
-  type ChatMemorySentinelOptions,
-  type ChatRole,
+  DEFAULT_CHAT_MEMORY_CONTROLLER_PATH,
+} from './chat-memory.constants.js';
+export { getChatMemoryRedisToken, getChatMemoryToken } from './chat-memory.tokens.js';
+export { InjectChatMemory, InjectChatMemoryRedis } from './chat-memory.decorators.js';
+export type {
+  ChatMemoryClusterOptions,
+  ChatMemoryConfig,
+  ChatMemoryConnectionOptions,
+  ChatMemoryModuleExtras,
+  ChatMemoryModuleOptions,
+  ChatMemorySentinelOptions,
+  ChatMessage,
+  ChatRole,
 } from './chat-memory.interfaces.js';
 export {
   ChatMemoryConfigError,
   ChatMemoryConnectionError,
+  ChatMemoryDecoratorError,
   ChatMemoryError,
   ChatMemoryStoreError,
   ChatMemoryValidationError,
@@ -26,7 +31,6 @@ export {
 export {
   AppendChatMessageDto,
   ChatMemoryExceptionFilter,
-  DEFAULT_CHAT_MEMORY_CONTROLLER_PATH,
   type ChatConversationInfo,
   type ChatMemoryControllerOptions,
 } from './http/index.js';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Cluster, type Redis } from 'ioredis';
 import { CHAT_MEMORY_REDIS } from '../chat-memory.constants.js';
+import { ChatMemoryService } from '../chat-memory.service.js';
 
 /** Options of `ChatMemoryHealthIndicator.isHealthy()`. */
 export interface ChatMemoryHealthCheckOptions {
@@ -12,9 +13,10 @@ export interface ChatMemoryHealthCheckOptions {
 /**
  * A `@nestjs/terminus` health indicator for the chat memory's Redis: `up` with the `PING` round-trip
  * `latencyMs` (on a Cluster, of the slowest master), `down` with a `message` when the connection
- * is not ready, `PING` fails or takes longer than `timeoutMs`. With a custom `store` (no Redis
- * client) it reports `up` with `store: 'custom'`. Add it to the providers of the module that holds
- * your health controller (which imports `TerminusModule`; `ChatMemoryModule` must be visible there).
+ * is not ready, `PING` fails or takes longer than `timeoutMs`. Without Redis it reports `up` with
+ * `store: 'memory'` (`InMemoryChatMemoryStore`) or `store: 'custom'`. It checks the unnamed
+ * instance. Add it to the providers of the module that holds your health controller (which imports
+ * `TerminusModule`); the unnamed `ChatMemoryModule` must be visible there (global, or imported).
  *
  * ```ts
  * @Get('health') @HealthCheck()
@@ -26,6 +28,7 @@ export class ChatMemoryHealthIndicator {
   constructor(
     private readonly healthIndicatorService: HealthIndicatorService,
     @Inject(CHAT_MEMORY_REDIS) private readonly redis: Redis | Cluster | null,
+    @Inject(ChatMemoryService) private readonly memory: ChatMemoryService,
   ) {}
 
   /** Checks Redis under `key` (default `'chat-memory'`). Never throws; the result says up or down. */
@@ -35,7 +38,7 @@ export class ChatMemoryHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.healthIndicatorService.check(key);
     const client = this.redis;
-    if (!client) return indicator.up({ store: 'custom' });
+    if (!client) return indicator.up({ store: this.memory.storeKind });
     if (client.status !== 'ready') {
       return indicator.down({ message: `Redis connection is ${client.status}` });
     }

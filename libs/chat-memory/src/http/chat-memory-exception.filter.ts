@@ -6,6 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { LOGGER_CONTEXT } from '../chat-memory.constants.js';
 import {
   ChatMemoryError,
   ChatMemoryStoreError,
@@ -23,7 +24,7 @@ import {
  */
 @Catch(ChatMemoryError)
 export class ChatMemoryExceptionFilter implements ExceptionFilter<ChatMemoryError> {
-  private readonly logger = new Logger('ChatMemory');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 

@@ -15,12 +15,13 @@ import {
   UsePipes,
   ValidationPipe,
   type CanActivate,
-  type DynamicModule,
   type ExecutionContext,
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
+import { DEFAULT_CHAT_MEMORY_CONTROLLER_PATH, LOGGER_CONTEXT } from '../chat-memory.constants.js';
 import type { ChatMessage } from '../chat-memory.interfaces.js';
+import { StoreMessages } from '../chat-memory.messages.js';
 import { ChatMemoryService } from '../chat-memory.service.js';
 import { ChatMemoryExceptionFilter } from './chat-memory-exception.filter.js';
 import type {
@@ -28,9 +29,6 @@ import type {
   ChatMemoryControllerOptions,
 } from './chat-memory-controller.interfaces.js';
 import { AppendChatMessageDto } from './chat-memory.dto.js';
-
-/** Default route prefix of the opt-in controller. */
-export const DEFAULT_CHAT_MEMORY_CONTROLLER_PATH = 'chat-memory/conversations';
 
 /** Answers 403 unless `canAccess(request, conversationId)` says yes. */
 class ConversationAccessGuard implements CanActivate {
@@ -63,10 +61,7 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
 
     onModuleInit(): void {
       if (unguarded) {
-        new Logger('ChatMemory').warn(
-          `The chat memory controller at /${path} has no guards and no canAccess: anyone who ` +
-            'can reach it can read, write and delete every conversation',
-        );
+        new Logger(LOGGER_CONTEXT).warn(StoreMessages.unguardedController(path));
       }
     }
 
@@ -105,17 +100,4 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
     }
   }
   return ChatMemoryController;
-}
-
-/** @internal Adds the controller to the module definition when the `controller` extra asks for it. */
-export function withChatMemoryController(
-  definition: DynamicModule,
-  controller: boolean | ChatMemoryControllerOptions | undefined,
-): DynamicModule {
-  if (!controller) return definition;
-  const options = controller === true ? {} : controller;
-  return {
-    ...definition,
-    controllers: [...(definition.controllers ?? []), createChatMemoryController(options)],
-  };
 }

@@ -1,5 +1,6 @@
 import { IsIn, IsString } from 'class-validator';
-import { CHAT_ROLES, type ChatRole } from '../chat-memory.interfaces.js';
+import { CHAT_ROLES } from '../chat-memory.constants.js';
+import type { ChatRole } from '../chat-memory.interfaces.js';
 
 /** Body of `POST /:conversationId/messages`: one message to append. */
 export class AppendChatMessageDto {

@@ -1,5 +1,4 @@
 export { ChatMemoryExceptionFilter } from './chat-memory-exception.filter.js';
-export { DEFAULT_CHAT_MEMORY_CONTROLLER_PATH } from './chat-memory.controller.js';
 export type {
   ChatConversationInfo,
   ChatMemoryControllerOptions,

@@ -1,22 +1,24 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { CONVERSATION_HISTORY_PARAM_METADATA } from './record-chat-turn.constants.js';
-import { prefetchedHistory } from './record-chat-turn.defaults.js';
+import { CONVERSATION_HISTORY_PARAM_METADATA } from '../chat-memory.constants.js';
+import { DecoratorMessages } from '../chat-memory.messages.js';
+import { findTurnContext } from './turn-context.js';
 
 /**
  * The conversation's history before this turn (`ChatMessage[]`, oldest first), read in one
  * round trip by `@RecordChatTurn()` with the same conversation-id rule, after the guards that
- * come before it and before pipes and the handler run. Needs `@RecordChatTurn()` on the handler or its controller; without it the
- * request fails with an error that says so. A failed read fails the request
+ * come before it and before pipes and the handler run. Needs `@RecordChatTurn()` on the handler or
+ * its controller; without it the application does not start. A failed read fails the request
  * (`ChatMemoryStoreError`, 503 with `ChatMemoryExceptionFilter`; an invalid id answers 400).
  */
 export const ConversationHistory: () => ParameterDecorator = createParamDecorator(
   (_data: unknown, context: ExecutionContext) => {
-    const request = context.switchToHttp().getRequest<object>();
-    const history = prefetchedHistory.get(request);
+    const history = findTurnContext(context.switchToHttp().getRequest<object>())?.history;
     if (!history) {
+      // Only reachable when the boot check could not run (no ChatMemoryModule at all).
       throw new Error(
-        `@ConversationHistory() on ${context.getClass().name}.${context.getHandler().name}() ` +
-          'needs @RecordChatTurn() on the handler or its controller',
+        DecoratorMessages.historyWithoutRecording(
+          `${context.getClass().name}.${context.getHandler().name}()`,
+        ),
       );
     }
     return history;
@@ -24,7 +26,7 @@ export const ConversationHistory: () => ParameterDecorator = createParamDecorato
   [
     (target: object, key: string | symbol | undefined) => {
       if (key === undefined) return;
-      const handler = (target as Record<string | symbol, unknown>)[key];
+      const handler: unknown = Reflect.get(target, key);
       if (typeof handler === 'function') {
         Reflect.defineMetadata(CONVERSATION_HISTORY_PARAM_METADATA, true, handler);
       }

@@ -1,45 +1,70 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
-import type { ChatMemoryService } from '../chat-memory.service.js';
-import { findChatMemory } from './chat-memory.lookup.js';
 import {
-  CONVERSATION_HISTORY_PARAM_METADATA,
-  RECORD_CHAT_TURN_METADATA,
-} from './record-chat-turn.constants.js';
-import { defaultConversationId, prefetchedHistory } from './record-chat-turn.defaults.js';
-import type { ChatTurnRequest, RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
+  Inject,
+  Injectable,
+  Optional,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { ChatMemoryService } from '../chat-memory.service.js';
+import { getChatMemoryToken } from '../chat-memory.tokens.js';
+import { assertConversationId } from '../chat-memory.validation.js';
+import { defaultConversationId } from './record-chat-turn.defaults.js';
+import type { ChatTurnRequest } from './record-chat-turn.interfaces.js';
+import { recordedHandlerOf } from './record-chat-turn.metadata.js';
+import { turnContextOf } from './turn-context.js';
 
 /**
  * @internal Part of `@RecordChatTurn()`: reads the history for `@ConversationHistory()` (one
- * round trip, only for handlers that have that parameter). It lets every request through. It is
+ * round trip, only for handlers that have that parameter) and lets every request through. It is
  * a guard, not a step of the interceptor, because guards are awaited before the response starts:
  * an `@Sse()` route commits its headers as soon as its interceptors subscribe, so a failed read
- * (400, 503) could no longer be answered with its status from there.
+ * (400, 503) could no longer be answered with its status from there. A missing service is
+ * reported at boot by the interceptor of the same handler.
  */
-@Injectable()
-export class ConversationHistoryGuard implements CanActivate {
-  private service?: ChatMemoryService;
-
-  constructor(
+export abstract class ConversationHistoryGuard implements CanActivate {
+  protected constructor(
+    private readonly memoryName: string | undefined,
+    private readonly memory: ChatMemoryService | undefined,
     private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    const handler = context.getHandler();
-    if (!this.reflector.get<boolean>(CONVERSATION_HISTORY_PARAM_METADATA, handler)) return true;
+    const { memory } = this;
+    if (context.getType() !== 'http' || !memory) return true;
+    const { options, wantsHistory } = recordedHandlerOf(this.reflector, context);
+    if (!wantsHistory || !options || options.memory !== this.memoryName) return true;
     const request = context.switchToHttp().getRequest<ChatTurnRequest>();
+    const turn = turnContextOf(request);
     // Applied twice when @RecordChatTurn() is on both the class and the handler.
-    if (prefetchedHistory.has(request)) return true;
-    const options =
-      this.reflector.getAllAndOverride<RecordChatTurnOptions | undefined>(
-        RECORD_CHAT_TURN_METADATA,
-        [handler, context.getClass()],
-      ) ?? {};
+    if (turn.history) return true;
     const conversationId = (options.conversationId ?? defaultConversationId)(request);
-    this.service ??= findChatMemory(this.moduleRef);
-    prefetchedHistory.set(request, await this.service.getHistory(conversationId as string));
+    assertConversationId(conversationId);
+    turn.history = await memory.getHistory(conversationId);
     return true;
   }
+}
+
+const guards = new Map<string | undefined, Type<ConversationHistoryGuard>>();
+
+/** @internal The history guard class of the instance named `memory`, made once per name. */
+export function conversationHistoryGuard(
+  memory: string | undefined,
+): Type<ConversationHistoryGuard> {
+  let guard = guards.get(memory);
+  if (!guard) {
+    @Injectable()
+    class NamedConversationHistoryGuard extends ConversationHistoryGuard {
+      constructor(
+        @Optional() @Inject(getChatMemoryToken(memory)) service: ChatMemoryService | undefined,
+        @Inject(Reflector) reflector: Reflector,
+      ) {
+        super(memory, service, reflector);
+      }
+    }
+    guard = NamedConversationHistoryGuard;
+    guards.set(memory, guard);
+  }
+  return guard;
 }

@@ -1,4 +1,3 @@
-import type { ChatMessage } from '../chat-memory.interfaces.js';
 import type { ChatTurnRequest } from './record-chat-turn.interfaces.js';
 
 const nonEmptyString = (value: unknown): string | undefined =>
@@ -42,6 +41,3 @@ export function defaultChunk(chunk: unknown): string | undefined {
   const data = field(chunk, 'data');
   return typeof data === 'string' ? data : undefined;
 }
-
-/** @internal History read by the interceptor for `@ConversationHistory()`, by request. */
-export const prefetchedHistory = new WeakMap<object, ChatMessage[]>();

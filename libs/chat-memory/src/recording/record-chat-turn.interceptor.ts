@@ -1,155 +1,131 @@
 import {
+  Inject,
   Injectable,
   Logger,
+  Optional,
   StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
+  type OnModuleInit,
+  type Type,
 } from '@nestjs/common';
-import {
-  RESPONSE_PASSTHROUGH_METADATA,
-  ROUTE_ARGS_METADATA,
-  SSE_METADATA,
-} from '@nestjs/common/constants.js';
-import { RouteParamtypes } from '@nestjs/common/internal.js';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { Stream } from 'node:stream';
+import { DEFAULT_INTERRUPTED_MARKER, LOGGER_CONTEXT } from '../chat-memory.constants.js';
+import { InvalidContentError } from '../chat-memory.errors.js';
+import { RecordingMessages } from '../chat-memory.messages.js';
 import type { ChatMemoryService } from '../chat-memory.service.js';
-import { findChatMemory } from './chat-memory.lookup.js';
-import {
-  DEFAULT_INTERRUPTED_MARKER,
-  RECORD_CHAT_TURN_METADATA,
-} from './record-chat-turn.constants.js';
+import { getChatMemoryToken } from '../chat-memory.tokens.js';
+import { assertConversationId } from '../chat-memory.validation.js';
+import { recorderClasses, type RecorderStatus } from './recorder-classes.js';
+import { assertRecordingSetup } from './recording.explorer.js';
 import {
   defaultAnswer,
-  defaultChunk,
   defaultConversationId,
   defaultMessage,
 } from './record-chat-turn.defaults.js';
 import type { ChatTurnRequest, RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
+import { recordedHandlerOf, type RecordedHandler } from './record-chat-turn.metadata.js';
+import {
+  isAsyncIterable,
+  recordChunks,
+  recordEventStream,
+  type StreamText,
+  type StreamTurn,
+} from './stream-recorder.js';
+import { turnContextOf } from './turn-context.js';
 
-/**
- * Requests already handled: `@RecordChatTurn()` on both a class and a handler attaches the
- * interceptor twice, and the turn must be recorded once.
- */
-const handledRequests = new WeakSet<object>();
-
-/** What the interceptor needs to record one turn. */
+/** One request's turn, as the interceptor records it. */
 interface Turn {
-  request: ChatTurnRequest;
-  options: RecordChatTurnOptions;
+  readonly request: ChatTurnRequest;
+  readonly handler: RecordedHandler;
+  readonly options: RecordChatTurnOptions;
+  readonly memory: ChatMemoryService;
 }
 
-/** Accumulates the text of a stream, chunk by chunk. */
-class StreamText {
-  private text = '';
-  private readonly decoder = new TextDecoder();
-  /** An error of the `chunk` option, reported when the turn is recorded. */
-  private error: unknown;
-  private failed = false;
-
-  constructor(private readonly chunk: RecordChatTurnOptions['chunk']) {}
-
-  add(value: unknown): void {
-    if (this.failed) return;
-    try {
-      this.append(value);
-    } catch (error) {
-      this.failed = true;
-      this.error = error;
-    }
-  }
-
-  /** The text so far; throws what the `chunk` option threw, if it did. */
-  finish(): string {
-    if (this.failed) throw this.error;
-    return this.text + this.decoder.decode();
-  }
-
-  private append(value: unknown): void {
-    if (this.chunk) {
-      const text = this.chunk(value);
-      if (typeof text === 'string') this.text += text;
-    } else if (ArrayBuffer.isView(value)) {
-      this.text += this.decoder.decode(value as Uint8Array, { stream: true });
-    } else {
-      this.text += defaultChunk(value) ?? '';
-    }
-  }
-}
-
-const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
-  value !== null &&
-  typeof value === 'object' &&
-  typeof (value as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+const isWebBody = (value: unknown): boolean =>
+  (typeof Response !== 'undefined' && value instanceof Response) ||
+  (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream);
 
 /**
- * The interceptor behind `@RecordChatTurn()`. It reads its options with the Reflector (handler
- * first, then class), reads the request the same way on Express and Fastify, and finds
- * `ChatMemoryService` in whichever module provides it, so it needs no registration of its own.
+ * @internal The interceptor behind `@RecordChatTurn()`, one class per instance name
+ * (`recordChatTurnInterceptor(name)`). It gets the `ChatMemoryService` of that instance by
+ * injection in the controller's module, reads its per-handler options once, and reads the request
+ * the same way on Express and Fastify. When the service is not visible there, the application
+ * stops at boot with an error that names the handlers.
  */
-@Injectable()
-export class RecordChatTurnInterceptor implements NestInterceptor {
-  protected readonly logger = new Logger('ChatMemory');
-  private service?: ChatMemoryService;
+export abstract class RecordChatTurnInterceptor
+  implements NestInterceptor, OnModuleInit, RecorderStatus
+{
+  protected readonly logger = new Logger(LOGGER_CONTEXT);
   /** Handlers already warned about (a warning is logged once per handler). */
-  private readonly warned = new WeakSet<object>();
+  private readonly warned = new WeakSet<RecordedHandler>();
 
-  constructor(
+  protected constructor(
+    /** The instance this interceptor records to (`undefined`: the unnamed one). */
+    readonly memoryName: string | undefined,
+    private readonly memory: ChatMemoryService | undefined,
     private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly modules: ModulesContainer,
   ) {}
 
+  /** Whether the `ChatMemoryService` of its instance was found in the controller's module. */
+  get hasMemory(): boolean {
+    return this.memory !== undefined;
+  }
+
+  onModuleInit(): void {
+    if (!this.memory) assertRecordingSetup(this.modules, this.reflector);
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+    const { memory } = this;
+    if (context.getType() !== 'http' || !memory) return next.handle();
+    const handler = recordedHandlerOf(this.reflector, context);
+    const options = handler.options;
+    // A class-level @RecordChatTurn() for another instance, overridden on the handler.
+    if (!options || options.memory !== this.memoryName) return next.handle();
     const request = context.switchToHttp().getRequest<ChatTurnRequest>();
-    if (handledRequests.has(request)) return next.handle();
-    handledRequests.add(request);
-    const handler = context.getHandler();
-    const options =
-      this.reflector.getAllAndOverride<RecordChatTurnOptions | undefined>(
-        RECORD_CHAT_TURN_METADATA,
-        [handler, context.getClass()],
-      ) ?? {};
-    if (this.handlesResponseItself(context)) {
-      this.warnOnce(handler, `${this.nameOf(context)} uses @Res(): its turns are not recorded`);
-      return next.handle();
-    }
-    const turn: Turn = { request, options };
+    const turnContext = turnContextOf(request);
+    if (turnContext.recording) return next.handle();
+    turnContext.recording = true;
+
+    const turn: Turn = { request, handler, options, memory };
     const result$ = next.handle();
-    return this.reflector.get<boolean>(SSE_METADATA, handler)
-      ? this.recordStream(result$, turn)
-      : this.recordResult(result$, turn, context);
+    if (handler.sse) return recordEventStream(result$, this.streamTurn(turn));
+    const response: unknown = context.switchToHttp().getResponse();
+    return this.recordResult(result$, turn, response);
   }
 
   /**
    * Records the turn; never throws. Failures, including those of the option functions, are
    * logged with the conversation id and handed to `onRecordError`.
    */
-  private async record(turn: Turn, answer: () => unknown): Promise<void> {
+  private async record(turn: Turn, answerOf: () => unknown): Promise<void> {
     const { options, request } = turn;
     let conversationId: string | undefined;
     try {
       conversationId = (options.conversationId ?? defaultConversationId)(request);
+      assertConversationId(conversationId);
       const message = (options.message ?? defaultMessage)(request);
-      await this.memory().appendTurn(
-        conversationId as string,
-        message as string,
-        answer() as string,
-      );
+      if (typeof message !== 'string') {
+        throw new InvalidContentError(
+          RecordingMessages.noUserMessage(options.message ? 'the message option' : 'body.message'),
+        );
+      }
+      const answer = answerOf();
+      if (typeof answer !== 'string') throw new InvalidContentError(RecordingMessages.noAnswer());
+      await turn.memory.appendTurn(conversationId, message, answer);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
-        `Could not record the chat turn of conversation ${JSON.stringify(conversationId ?? null)}: ${reason}`,
-      );
+      this.logger.warn(RecordingMessages.notRecorded(conversationId, error));
       if (options.onRecordError) {
         try {
           await options.onRecordError(error, { conversationId, request });
         } catch (hookError) {
-          this.logger.error(
-            `onRecordError failed: ${hookError instanceof Error ? hookError.message : String(hookError)}`,
-          );
+          this.logger.error(RecordingMessages.hookFailed(hookError));
         }
       }
     }
@@ -159,7 +135,7 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
   private recordResult(
     result$: Observable<unknown>,
     turn: Turn,
-    context: ExecutionContext,
+    response: unknown,
   ): Observable<unknown> {
     return new Observable((subscriber) => {
       let last: unknown;
@@ -167,15 +143,12 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
       let skip = false;
       const subscription = result$.subscribe({
         next: (value) => {
-          if (value instanceof StreamableFile || value instanceof Stream || this.isWebBody(value)) {
-            this.warnOnce(
-              context.getHandler(),
-              `${this.nameOf(context)} returns a file or stream body: its turns are not recorded`,
-            );
+          if (value instanceof StreamableFile || value instanceof Stream || isWebBody(value)) {
+            this.warnOnce(turn.handler, RecordingMessages.fileBody(turn.handler.name));
             skip = true;
           } else if (isAsyncIterable(value)) {
             skip = true;
-            value = this.recordIterable(value, turn);
+            value = recordChunks(value, this.streamTurn(turn));
           } else {
             last = value;
             hasValue = true;
@@ -184,6 +157,10 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
         },
         error: (error) => subscriber.error(error),
         complete: () => {
+          if (!skip && hasValue && this.respondedItself(response, last)) {
+            this.warnOnce(turn.handler, RecordingMessages.respondsItself(turn.handler.name));
+            skip = true;
+          }
           if (skip || !hasValue) {
             subscriber.complete();
             return;
@@ -196,98 +173,59 @@ export class RecordChatTurnInterceptor implements NestInterceptor {
     });
   }
 
-  /** An `@Sse()` handler: the events are concatenated and recorded once, when the stream ends. */
-  private recordStream(events$: Observable<unknown>, turn: Turn): Observable<unknown> {
-    return new Observable((subscriber) => {
-      const text = new StreamText(turn.options.chunk);
-      let settled = false;
-      const subscription = events$.subscribe({
-        next: (event) => {
-          text.add(event);
-          subscriber.next(event);
-        },
-        error: (error) => {
-          settled = true;
-          subscriber.error(error);
-        },
-        complete: () => {
-          settled = true;
-          void this.record(turn, () => text.finish()).then(() => subscriber.complete());
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        // Unsubscribed before the end: the client went away.
-        if (!settled) void this.recordInterrupted(turn, text);
-      };
-    });
+  /**
+   * Whether the handler sent the response itself (`@Res()` without passthrough): by the time it
+   * returned, the response had gone out, or it returned the response object.
+   */
+  private respondedItself(response: unknown, result: unknown): boolean {
+    const { httpAdapter } = this.adapterHost;
+    return result === response || Boolean(httpAdapter?.isHeadersSent(response));
   }
 
-  /** A chunked (async iterable) body: passed through, recorded once it is fully read. */
-  private recordIterable(source: AsyncIterable<unknown>, turn: Turn): AsyncIterable<unknown> {
-    const record = (text: StreamText) => this.record(turn, () => text.finish());
-    const recordInterrupted = (text: StreamText) => this.recordInterrupted(turn, text);
-    return (async function* recorded() {
-      const text = new StreamText(turn.options.chunk);
-      let state: 'open' | 'done' | 'failed' = 'open';
-      try {
-        for await (const chunk of source) {
-          // Counted once handed over to be sent.
-          text.add(chunk);
-          yield chunk;
-        }
-        state = 'done';
-      } catch (error) {
-        // A source that fails records nothing, like a handler that throws.
-        state = 'failed';
-        throw error;
-      } finally {
-        // Returned early: the client went away.
-        if (state === 'open') await recordInterrupted(text);
-      }
-      await record(text);
-    })();
+  private streamTurn(turn: Turn): StreamTurn {
+    return {
+      chunk: turn.options.chunk,
+      completed: (text: StreamText) => this.record(turn, () => text.finish()),
+      interrupted: (text: StreamText) => {
+        if ((turn.options.onDisconnect ?? 'record') === 'skip') return Promise.resolve();
+        const marker = turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER;
+        return this.record(turn, () => `${text.finish()}${marker}`);
+      },
+    };
   }
 
-  private recordInterrupted(turn: Turn, text: StreamText): Promise<void> {
-    if ((turn.options.onDisconnect ?? 'record') === 'skip') return Promise.resolve();
-    const marker = turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER;
-    return this.record(turn, () => `${text.finish()}${marker}`);
-  }
-
-  private memory(): ChatMemoryService {
-    this.service ??= findChatMemory(this.moduleRef);
-    return this.service;
-  }
-
-  private handlesResponseItself(context: ExecutionContext): boolean {
-    const handler = context.getHandler();
-    const args: Record<string, unknown> =
-      Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ?? {};
-    const usesResponse = Object.keys(args).some((key) => {
-      const type = Number(key.split(':')[0]);
-      return type === RouteParamtypes.RESPONSE || type === RouteParamtypes.NEXT;
-    });
-    return (
-      usesResponse &&
-      !Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, context.getClass(), handler.name)
-    );
-  }
-
-  private isWebBody(value: unknown): boolean {
-    return (
-      (typeof Response !== 'undefined' && value instanceof Response) ||
-      (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream)
-    );
-  }
-
-  private warnOnce(handler: object, message: string): void {
+  private warnOnce(handler: RecordedHandler, message: string): void {
     if (this.warned.has(handler)) return;
     this.warned.add(handler);
     this.logger.warn(message);
   }
+}
 
-  private nameOf(context: ExecutionContext): string {
-    return `@RecordChatTurn() on ${context.getClass().name}.${context.getHandler().name}()`;
+const interceptors = new Map<string | undefined, Type<RecordChatTurnInterceptor>>();
+
+/**
+ * @internal The interceptor class of the instance named `memory`, made once per name, so that Nest
+ * creates one per controller module and injects that instance's service there.
+ */
+export function recordChatTurnInterceptor(
+  memory: string | undefined,
+): Type<RecordChatTurnInterceptor> {
+  let interceptor = interceptors.get(memory);
+  if (!interceptor) {
+    @Injectable()
+    class NamedRecordChatTurnInterceptor extends RecordChatTurnInterceptor {
+      constructor(
+        @Optional() @Inject(getChatMemoryToken(memory)) service: ChatMemoryService | undefined,
+        @Inject(Reflector) reflector: Reflector,
+        @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost,
+        @Inject(ModulesContainer) modules: ModulesContainer,
+      ) {
+        super(memory, service, reflector, adapterHost, modules);
+      }
+    }
+    interceptor = NamedRecordChatTurnInterceptor;
+    interceptors.set(memory, interceptor);
+    recorderClasses.set(memory, interceptor);
   }
+  return interceptor;
 }

@@ -21,6 +21,12 @@ export interface ChatTurnRecordErrorContext {
 /** Options of `@RecordChatTurn()`. Every field is optional. */
 export interface RecordChatTurnOptions {
   /**
+   * The name of the `ChatMemoryModule` instance to record to (`forRoot({ name })`). It must be
+   * visible in the controller's module (imported there, or global); the application does not
+   * start otherwise. Default: the unnamed instance.
+   */
+  memory?: string;
+  /**
    * Where the conversation id comes from. Default: the route parameter `conversationId`, then a
    * `conversationId` field of the body, then the `x-conversation-id` header.
    */

@@ -1,0 +1,110 @@
+import { CHAT_ROLES, MAX_CONVERSATION_ID_LENGTH } from './chat-memory.constants.js';
+
+/**
+ * @internal Every text the library throws or logs, in one place. Values from the caller are shown
+ * shortened (`describeValue`), never whole.
+ */
+
+/** A short, safe rendering of a value for an error message. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+const reasonOf = (error: unknown): string =>
+  error instanceof Error ? error.message || error.name : String(error);
+
+/** Boot-time option errors: the text after `Invalid ChatMemoryModule option "<option>": `. */
+export const OptionMessages = {
+  expected: (expected: string, got: unknown) => `expected ${expected}, got ${describeValue(got)}`,
+  unknown: (known: readonly string[]) =>
+    `is not an option of ChatMemoryModule (known here: ${known.join(', ')})`,
+  extraInFactory: (option: string) =>
+    `belongs beside useFactory / useClass / useExisting in forRootAsync({ ${option}, ... }), not in the options it returns`,
+  badUrl: (url: string) => `is not a URL (${describeValue(url.replace(/\/\/[^@/]*@/, '//***@'))})`,
+  badUrlScheme: (protocol: string) =>
+    `must use the redis: or rediss: scheme, got ${describeValue(protocol)}`,
+  notCombinable: (others: readonly string[]) =>
+    `cannot be combined with ${others.map((o) => `"${o}"`).join(', ')}; give one way to reach Redis`,
+  notAStore: (missing: readonly string[]) =>
+    `not a ChatMemoryStore (missing ${missing.join(', ')})`,
+  redisOptionsUnused: (kind: 'cluster' | 'client' | 'store') =>
+    `is not used with "${kind}"` +
+    (kind === 'cluster'
+      ? ': pass node options as cluster.options.redisOptions'
+      : kind === 'client'
+        ? ': the client you pass keeps its own options'
+        : ''),
+  failFastWithStore: () => 'does not apply with "store"',
+} as const;
+
+/** Per-call argument errors (`ChatMemoryValidationError` and subclasses). */
+export const ArgumentMessages = {
+  conversationIdType: (got: unknown) =>
+    `conversationId must be a string, got ${describeValue(got)}`,
+  conversationIdLength: (length: number) =>
+    `conversationId must be 1-${MAX_CONVERSATION_ID_LENGTH} characters long, got ${length}`,
+  conversationIdCharacters: (got: string) =>
+    `conversationId may only contain letters, digits and _ . : @ = -, got ${describeValue(got)}`,
+  role: (got: unknown) => `role must be one of ${CHAT_ROLES.join(', ')}, got ${describeValue(got)}`,
+  contentType: (label: string, got: unknown) =>
+    `${label} must be a string, got ${describeValue(got)}`,
+  contentSize: (label: string, bytes: number, max: number) =>
+    `${label} is ${bytes} bytes, more than the limit of ${max} bytes (config.maxContentBytes)`,
+} as const;
+
+/** Errors about where the decorators are used, found when the application boots. */
+export const DecoratorMessages = {
+  noMemory: (handler: string, memory: string | undefined, module: string) =>
+    `@RecordChatTurn(${memory === undefined ? '' : `{ memory: ${JSON.stringify(memory)} }`}) on ${handler}: ` +
+    `no ChatMemoryModule${memory === undefined ? '' : ` named ${JSON.stringify(memory)}`} is visible in ${module}; ` +
+    `import ChatMemoryModule.forRoot(${memory === undefined ? '' : `{ name: ${JSON.stringify(memory)}, ... }`}) there, or register it with isGlobal: true`,
+  historyWithoutRecording: (handler: string) =>
+    `@ConversationHistory() on ${handler} needs @RecordChatTurn() on the handler or its controller`,
+  setup: (problems: readonly string[]) =>
+    `nestjs-chat-memory decorators cannot work as used:\n- ${problems.join('\n- ')}`,
+} as const;
+
+/** Everything the recording interceptor logs. */
+export const RecordingMessages = {
+  noUserMessage: (source: string) => `no user message in ${source}`,
+  noAnswer: () => 'no answer in the handler result (a string, or a string reply or content field)',
+  notRecorded: (conversationId: string | undefined, error: unknown) =>
+    `Could not record the chat turn of conversation ${JSON.stringify(conversationId ?? null)}: ${reasonOf(error)}`,
+  hookFailed: (error: unknown) => `onRecordError failed: ${reasonOf(error)}`,
+  respondsItself: (handler: string) =>
+    `@RecordChatTurn() on ${handler}: the handler sent the response itself (@Res()), its turns are not recorded`,
+  fileBody: (handler: string) =>
+    `@RecordChatTurn() on ${handler} returns a file or stream body: its turns are not recorded`,
+} as const;
+
+/** Connection log lines and errors. */
+export const ConnectionMessages = {
+  connected: (target: string) => `Connected to ${target}`,
+  restored: (target: string) => `Connection to ${target} restored`,
+  givenClient: (status: string) => `Using the given Redis client (status: ${status})`,
+  lost: (error: unknown) =>
+    `Redis connection error: ${reasonOf(error)} (retrying in the background)`,
+  unreachableAtStartup: (target: string, error: unknown) =>
+    `${target} is not reachable at startup (${reasonOf(error)}): starting anyway; calls fail ` +
+    'with ChatMemoryStoreError until it is. Set connection.failFast to refuse to start instead.',
+  notReady: (target: string, timeoutMs: number, error: unknown) =>
+    `${target} was not ready within ${timeoutMs} ms (${reasonOf(error)}); ` +
+    'not starting because connection.failFast is set',
+  closeFailed: (error: unknown) => `Closing the Redis connection failed: ${reasonOf(error)}`,
+} as const;
+
+/** Everything else. */
+export const StoreMessages = {
+  failed: (operation: string, conversationId: string, cause: unknown) =>
+    `Chat memory ${operation} failed for conversation "${conversationId}": ${reasonOf(cause)}`,
+  skippedEntries: (key: string, skipped: readonly number[]) =>
+    `Skipped ${skipped.length} stored entr${skipped.length === 1 ? 'y' : 'ies'} of "${key}" ` +
+    `that ${skipped.length === 1 ? 'is' : 'are'} not a {role, content} message (index ${skipped.join(', ')})`,
+  unguardedController: (path: string) =>
+    `The chat memory controller at /${path} has no guards and no canAccess: anyone who ` +
+    'can reach it can read, write and delete every conversation',
+} as const;
