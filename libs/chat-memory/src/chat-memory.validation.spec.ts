@@ -1,28 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidContentError } from './chat-memory.errors.js';
-import { assertContent, resolveChatMemoryConfig } from './chat-memory.validation.js';
-
-describe('resolveChatMemoryConfig', () => {
-  it('applies the documented defaults', () => {
-    expect(resolveChatMemoryConfig({})).toEqual({
-      maxTurns: 10,
-      maxMessages: 20,
-      ttlMs: null,
-      keyPrefix: 'chat-memory',
-      maxContentBytes: 65536,
-    });
-  });
-
-  it('keeps millisecond precision of the TTL', () => {
-    expect(resolveChatMemoryConfig({ config: { ttlSeconds: 0.5 } }).ttlMs).toBe(500);
-    expect(resolveChatMemoryConfig({ config: { ttlSeconds: 0.001 } }).ttlMs).toBe(1);
-    expect(resolveChatMemoryConfig({ config: { ttlSeconds: 1800 } }).ttlMs).toBe(1_800_000);
-  });
-
-  it('rejects options that are not an object', () => {
-    expect(() => resolveChatMemoryConfig(null as never)).toThrow(/option "options"/);
-  });
-});
+import { assertContent } from './chat-memory.validation.js';
 
 describe('assertContent', () => {
   it('counts UTF-8 bytes, not UTF-16 code units', () => {
