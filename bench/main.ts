@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../test/support/redis-server.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { renderMarkdown } from './report.js';
 import type { BenchResults, MachineFacts } from './results.js';
 import { SECTIONS } from './sections.js';

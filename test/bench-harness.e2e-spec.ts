@@ -4,7 +4,7 @@ import type { BenchResults } from '../bench/results.js';
 import { roundTripsSection, throughputSection, type BenchContext } from '../bench/sections.js';
 import { readSettings } from '../bench/settings.js';
 import { defaultWorkload } from '../bench/workload.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 
 const log = (): void => undefined;
 

@@ -6,9 +6,9 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { HTTP_ADAPTERS, readThenDisconnect, type AdapterFactory } from './support/http-apps.js';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 const ADMIN = { 'x-api-key': 'test-admin-key' };
 

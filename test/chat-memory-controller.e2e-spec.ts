@@ -8,9 +8,9 @@ import {
 import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { HTTP_ADAPTERS, startHttpApp } from './support/http-apps.js';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 type HeaderRequest = { headers: Record<string, string | undefined> };
 

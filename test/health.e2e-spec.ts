@@ -6,8 +6,8 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { uniquePrefix } from './support/helpers.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 async function startApp(env: Record<string, string | undefined>): Promise<INestApplication> {
   for (const [name, value] of Object.entries(env)) {

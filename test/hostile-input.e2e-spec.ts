@@ -16,7 +16,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 
 // A redis-server of this file's own: every key in it must be one this file expects.
 const PREFIX = 'hostile';

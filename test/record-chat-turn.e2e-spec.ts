@@ -38,9 +38,9 @@ import {
   vi,
   type MockInstance,
 } from 'vitest';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { HTTP_ADAPTERS, readThenDisconnect, startHttpApp } from './support/http-apps.js';
 import { redisUrl, sleep, uniquePrefix } from './support/helpers.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 /** Every `onRecordError` call of the test controllers. */
 const recordErrors: { error: unknown; conversationId: string | undefined }[] = [];

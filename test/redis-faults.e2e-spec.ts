@@ -9,10 +9,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { setupApp } from '../src/app.setup.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
-import { startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 const boot = useChatMemoryModules();
 

@@ -9,9 +9,9 @@ import {
   InvalidRoleError,
 } from 'nestjs-chat-memory';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort, startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
-import { freePort, startRedisServer, type TestRedisServer } from './support/redis-server.js';
 
 const boot = useChatMemoryModules();
 

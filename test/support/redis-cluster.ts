@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, startRedisServer, waitFor, type TestRedisServer } from './redis-server.js';
+import { freePort, startRedisServer, type TestRedisServer } from '../../support/redis-server.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, ping, startRedisServer, waitFor, type TestRedisServer } from './redis-server.js';
+import {
+  freePort,
+  ping,
+  startRedisServer,
+  type TestRedisServer,
+} from '../../support/redis-server.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** A master, its replicas and a quorum of sentinels, all on free loopback ports. */
 export interface TestRedisSentinel {

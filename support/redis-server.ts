@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait-for.js';
 
-/** A `redis-server` process started for tests on a free loopback port. */
+/** A `redis-server` process started on a free loopback port (by the tests and the benchmarks). */
 export interface TestRedisServer {
   port: number;
   url: string;
@@ -29,6 +30,7 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether something on 127.0.0.1:`port` answers a Redis PING with PONG (within 500 ms). */
 export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -45,21 +47,6 @@ export function ping(port: number): Promise<boolean> {
     });
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
   });
-}
-
-/** Polls `check` (a throw counts as "not yet") until it answers true; throws after `timeoutMs`. */
-export async function waitFor(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 /**
