@@ -1,33 +1,21 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { ChatMemoryService } from 'nestjs-chat-memory';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppModule } from '../src/app.module.js';
-import { setupApp } from '../src/app.setup.js';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
-import { HTTP_ADAPTERS, readThenDisconnect, type AdapterFactory } from './support/http-apps.js';
+import {
+  HTTP_ADAPTERS,
+  readThenDisconnect,
+  startExampleApp,
+  type AdapterFactory,
+} from './support/http-apps.js';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 
 const ADMIN = { 'x-api-key': 'test-admin-key' };
 
-async function startApp(
-  env: Record<string, string | undefined>,
-  adapter: AdapterFactory = HTTP_ADAPTERS[0][1],
-): Promise<{ app: INestApplication; url: string }> {
-  for (const [name, value] of Object.entries({ CHAT_ADMIN_KEY: ADMIN['x-api-key'], ...env })) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = setupApp(moduleRef.createNestApplication(adapter(), { logger: false }));
-  await app.listen(0, '127.0.0.1');
-  const instance = app.getHttpAdapter().getInstance() as { ready?: () => Promise<unknown> };
-  await instance.ready?.();
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
-}
+/** The example app, with the admin key the tests send. */
+const startApp = (env: Record<string, string | undefined>, adapter?: AdapterFactory) =>
+  startExampleApp({ CHAT_ADMIN_KEY: ADMIN['x-api-key'], ...env }, adapter);
 
 const stores = [
   [

@@ -1,6 +1,5 @@
 import { Controller, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import {
   CHAT_MEMORY_REDIS,
@@ -13,9 +12,15 @@ import {
 } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
-import { expectConfigError } from './support/modules.js';
+import {
+  bootModuleError,
+  expectConfigError,
+  useChatMemoryModules,
+  useTestingModules,
+} from './support/modules.js';
 
 describe('ChatMemoryModule options are checked at boot', () => {
+  const boot = useChatMemoryModules();
   const cases: [string, unknown, RegExp][] = [
     ['config.maxTurns', { config: { maxTurns: 0 } }, /positive integer, got 0/],
     ['config.maxTurns', { config: { maxTurns: 2.5 } }, /positive integer, got 2.5/],
@@ -42,20 +47,17 @@ describe('ChatMemoryModule options are checked at boot', () => {
   );
 
   it('accepts the defaults and exposes them', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ store: new InMemoryChatMemoryStore() })],
-    }).compile();
-    const memory = moduleRef.get(ChatMemoryService);
+    const memory = (await boot({ store: new InMemoryChatMemoryStore() })).get(ChatMemoryService);
     expect(memory.maxMessages).toBe(20);
     expect(memory.ttlSeconds).toBeNull();
-    await moduleRef.close();
   });
 });
 
 describe('ChatMemoryModule.forRootAsync', () => {
+  const boot = useTestingModules();
   it('reads its options from @nestjs/config ConfigService', async () => {
     const keyPrefix = uniquePrefix('async');
-    const moduleRef = await Test.createTestingModule({
+    const moduleRef = await boot({
       imports: [
         ConfigModule.forRoot({
           ignoreEnvFile: true,
@@ -73,8 +75,7 @@ describe('ChatMemoryModule.forRootAsync', () => {
           }),
         }),
       ],
-    }).compile();
-    await moduleRef.init();
+    });
     const memory = moduleRef.get(ChatMemoryService);
     await memory.appendTurn('c', 'q1', 'a1');
     await memory.appendTurn('c', 'q2', 'a2');
@@ -84,7 +85,6 @@ describe('ChatMemoryModule.forRootAsync', () => {
     ]);
     const redis = moduleRef.get<Redis>(CHAT_MEMORY_REDIS);
     await expect(redis.llen(`${keyPrefix}:c`)).resolves.toBe(2);
-    await moduleRef.close();
   });
 
   it('supports useClass', async () => {
@@ -94,32 +94,28 @@ describe('ChatMemoryModule.forRootAsync', () => {
         return { store: new InMemoryChatMemoryStore(), config: { maxTurns: 3 } };
       }
     }
-    const moduleRef = await Test.createTestingModule({
+    const moduleRef = await boot({
       imports: [ChatMemoryModule.forRootAsync({ useClass: MemoryOptions })],
-    }).compile();
+    });
     expect(moduleRef.get(ChatMemoryService).maxMessages).toBe(6);
-    await moduleRef.close();
   });
 
   it('stops the app at boot when the factory returns a bad option', async () => {
-    const error = await Test.createTestingModule({
+    const error = await bootModuleError({
       imports: [
         ChatMemoryModule.forRootAsync({ useFactory: () => ({ config: { ttlSeconds: 0.0001 } }) }),
       ],
-    })
-      .compile()
-      .catch((e: unknown) => e);
+    });
     expect(error).toBeInstanceOf(ChatMemoryConfigError);
     expect((error as ChatMemoryConfigError).option).toBe('config.ttlSeconds');
   });
 });
 
 describe('the Redis client', () => {
+  const boot = useChatMemoryModules();
+  const bootModule = useTestingModules();
   it('is closed on shutdown when the module created it', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ url: redisUrl() })],
-    }).compile();
-    await moduleRef.init();
+    const moduleRef = await boot({ url: redisUrl() });
     const client = moduleRef.get<Redis>(CHAT_MEMORY_REDIS);
     await expect(client.ping()).resolves.toBe('PONG');
     await moduleRef.close();
@@ -129,16 +125,11 @@ describe('the Redis client', () => {
   it('is left open on shutdown when it was given, and used as given', async () => {
     const client = new Redis(redisUrl());
     const keyPrefix = uniquePrefix();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ChatMemoryModule.forRoot({
-          client,
-          url: 'redis://ignored.invalid:1',
-          config: { keyPrefix },
-        }),
-      ],
-    }).compile();
-    await moduleRef.init();
+    const moduleRef = await boot({
+      client,
+      url: 'redis://ignored.invalid:1',
+      config: { keyPrefix },
+    });
     expect(moduleRef.get(CHAT_MEMORY_REDIS)).toBe(client);
     await moduleRef.get(ChatMemoryService).append('c', 'user', 'x');
     await moduleRef.close();
@@ -148,23 +139,15 @@ describe('the Redis client', () => {
   });
 
   it('is closed even when Redis is unreachable at shutdown, without throwing', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ url: 'redis://127.0.0.1:1' })],
-    }).compile();
-    await moduleRef.init();
+    const moduleRef = await boot({ url: 'redis://127.0.0.1:1' });
     const client = moduleRef.get<Redis>(CHAT_MEMORY_REDIS);
     await moduleRef.close();
     expect(client.status).toBe('end');
   });
 
   it('is null with a custom store, and no connection is opened', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ChatMemoryModule.forRoot({ store: new InMemoryChatMemoryStore(), url: redisUrl() }),
-      ],
-    }).compile();
+    const moduleRef = await boot({ store: new InMemoryChatMemoryStore(), url: redisUrl() });
     expect(moduleRef.get(CHAT_MEMORY_REDIS)).toBeNull();
-    await moduleRef.close();
   });
 
   it('is injectable with @InjectChatMemoryRedis(), and isGlobal reaches feature modules', async () => {
@@ -178,15 +161,13 @@ describe('the Redis client', () => {
     @Module({ controllers: [UsesRedis] })
     class FeatureModule {}
 
-    const moduleRef = await Test.createTestingModule({
+    const moduleRef = await bootModule({
       imports: [ChatMemoryModule.forRoot({ url: redisUrl(), isGlobal: true }), FeatureModule],
-    }).compile();
-    await moduleRef.init();
+    });
     const feature = moduleRef.get(UsesRedis);
     expect(feature.redis).toBe(moduleRef.get(CHAT_MEMORY_REDIS));
     await expect(feature.redis.ping()).resolves.toBe('PONG');
     expect(feature.memory).toBeInstanceOf(ChatMemoryService);
-    await moduleRef.close();
   });
 
   it('is not visible to other modules without isGlobal', async () => {
@@ -196,11 +177,9 @@ describe('the Redis client', () => {
     }
     @Module({ controllers: [NeedsMemory] })
     class FeatureModule {}
-    const error = await Test.createTestingModule({
+    const error = await bootModuleError({
       imports: [ChatMemoryModule.forRoot({ store: new InMemoryChatMemoryStore() }), FeatureModule],
-    })
-      .compile()
-      .catch((e: unknown) => e);
+    });
     expect(String(error)).toMatch(/can't resolve dependencies of the NeedsMemory/);
   });
 });

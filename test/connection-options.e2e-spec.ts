@@ -1,14 +1,14 @@
-import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { CHAT_MEMORY_REDIS, ChatMemoryModule, InMemoryChatMemoryStore } from 'nestjs-chat-memory';
+import { CHAT_MEMORY_REDIS, InMemoryChatMemoryStore } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
 import { redisUrl } from './support/helpers.js';
-import { expectConfigError } from './support/modules.js';
+import { expectConfigError, useChatMemoryModules } from './support/modules.js';
 
 const nodes = [{ host: '127.0.0.1', port: 7000 }];
 const sentinel = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster' };
 
 describe('cluster, sentinel and connection options are validated at boot', () => {
+  const boot = useChatMemoryModules();
   const cases: [string, unknown, RegExp][] = [
     ['cluster', { cluster: { nodes }, sentinel }, /cannot be combined with "sentinel"/],
     ['cluster', { cluster: { nodes }, url: 'redis://x' }, /cannot be combined with "url"/],
@@ -58,10 +58,7 @@ describe('cluster, sentinel and connection options are validated at boot', () =>
       [{ redisOptions: { commandTimeout: 100 } }, 100],
       [{}, 2000],
     ] as const) {
-      const moduleRef = await Test.createTestingModule({
-        imports: [ChatMemoryModule.forRoot({ url: redisUrl(), ...options })],
-      }).compile();
-      await moduleRef.init();
+      const moduleRef = await boot({ url: redisUrl(), ...options });
       expect(moduleRef.get<Redis>(CHAT_MEMORY_REDIS).options.commandTimeout).toBe(expected);
       await moduleRef.close();
     }

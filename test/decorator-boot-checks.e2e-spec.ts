@@ -1,5 +1,4 @@
 import { Body, Controller, Logger, Module, Post } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import {
   ChatMemoryDecoratorError,
@@ -13,6 +12,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 import { HTTP_ADAPTERS, startHttpApp } from './support/http-apps.js';
+import { bootModuleError } from './support/modules.js';
 
 @Controller('recorded')
 class RecordedController {
@@ -40,26 +40,13 @@ class NamedController {
   }
 }
 
-/** What initialising an application made of `imports` throws. */
-async function bootError(imports: unknown[]): Promise<unknown> {
-  const moduleRef = await Test.createTestingModule({ imports: imports as never[] }).compile();
-  try {
-    await moduleRef.init();
-    return new Error('booted');
-  } catch (error) {
-    return error;
-  } finally {
-    await moduleRef.close().catch(() => undefined);
-  }
-}
-
 const store = () => new InMemoryChatMemoryStore();
 
 describe('the recording decorators are checked when the application boots', () => {
   it('stops an app with @RecordChatTurn() and no ChatMemoryModule at all, naming the handler', async () => {
     @Module({ controllers: [RecordedController] })
     class Feature {}
-    const error = await bootError([Feature]);
+    const error = await bootModuleError({ imports: [Feature] });
     expect(error).toBeInstanceOf(ChatMemoryDecoratorError);
     expect((error as ChatMemoryDecoratorError).problems).toEqual([
       expect.stringContaining(
@@ -73,7 +60,7 @@ describe('the recording decorators are checked when the application boots', () =
     class FeatureA {}
     @Module({ imports: [ChatMemoryModule.forRoot({ store: store() })] })
     class FeatureB {}
-    const error = await bootError([FeatureA, FeatureB]);
+    const error = await bootModuleError({ imports: [FeatureA, FeatureB] });
     expect(error).toBeInstanceOf(ChatMemoryDecoratorError);
     expect((error as Error).message).toMatch(
       /RecordedController\.chat\(\): no ChatMemoryModule is visible in FeatureA; import ChatMemoryModule\.forRoot\(\) there, or register it with isGlobal: true/,
@@ -81,20 +68,24 @@ describe('the recording decorators are checked when the application boots', () =
   });
 
   it('stops an app that records to an instance name nobody registered', async () => {
-    const error = await bootError([
-      ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
-      { module: class Named {}, controllers: [NamedController] },
-    ]);
+    const error = await bootModuleError({
+      imports: [
+        ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
+        { module: class Named {}, controllers: [NamedController] },
+      ],
+    });
     expect((error as Error).message).toMatch(
       /@RecordChatTurn\(\{ memory: "missing" \}\) on NamedController\.chat\(\): no ChatMemoryModule named "missing"/,
     );
   });
 
   it('stops an app with @ConversationHistory() but no @RecordChatTurn(), naming the handler', async () => {
-    const error = await bootError([
-      ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
-      { module: class Plain {}, controllers: [HistoryOnlyController] },
-    ]);
+    const error = await bootModuleError({
+      imports: [
+        ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
+        { module: class Plain {}, controllers: [HistoryOnlyController] },
+      ],
+    });
     expect(error).toBeInstanceOf(ChatMemoryDecoratorError);
     expect((error as ChatMemoryDecoratorError).problems).toEqual([
       '@ConversationHistory() on HistoryOnlyController.chat() needs @RecordChatTurn() on the handler or its controller',
@@ -104,7 +95,9 @@ describe('the recording decorators are checked when the application boots', () =
   it('lists every misuse at once', async () => {
     @Module({ controllers: [RecordedController, NamedController, HistoryOnlyController] })
     class Feature {}
-    const error = await bootError([ChatMemoryModule.forRoot({ store: store() }), Feature]);
+    const error = await bootModuleError({
+      imports: [ChatMemoryModule.forRoot({ store: store() }), Feature],
+    });
     expect((error as ChatMemoryDecoratorError).problems).toHaveLength(3);
   });
 
@@ -114,12 +107,14 @@ describe('the recording decorators are checked when the application boots', () =
       controllers: [RecordedController],
     })
     class Local {}
-    await expect(bootError([Local])).resolves.toEqual(new Error('booted'));
+    await expect(bootModuleError({ imports: [Local] })).resolves.toEqual(new Error('booted'));
     await expect(
-      bootError([
-        ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
-        { module: class Global {}, controllers: [RecordedController] },
-      ]),
+      bootModuleError({
+        imports: [
+          ChatMemoryModule.forRoot({ store: store(), isGlobal: true }),
+          { module: class Global {}, controllers: [RecordedController] },
+        ],
+      }),
     ).resolves.toEqual(new Error('booted'));
   });
 });

@@ -1,31 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { Redis } from 'ioredis';
+import { CHAT_MEMORY_REDIS } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppModule } from '../src/app.module.js';
-import { setupApp } from '../src/app.setup.js';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait-for.js';
 import { uniquePrefix } from './support/helpers.js';
-
-async function startApp(env: Record<string, string | undefined>): Promise<INestApplication> {
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = setupApp(moduleRef.createNestApplication({ logger: false }));
-  await app.init();
-  return app;
-}
+import { startExampleApp } from './support/http-apps.js';
 
 describe('GET /health (ChatMemoryHealthIndicator with @nestjs/terminus)', () => {
   let server: TestRedisServer;
   let app: INestApplication;
   beforeAll(async () => {
     server = await startRedisServer();
-    app = await startApp({ REDIS_URL: server.url, CHAT_KEY_PREFIX: uniquePrefix('health') });
+    ({ app } = await startExampleApp({
+      REDIS_URL: server.url,
+      CHAT_KEY_PREFIX: uniquePrefix('health'),
+    }));
+    // The app does not wait for Redis at boot, and the first check below expects it up.
+    const client = app.get<Redis>(CHAT_MEMORY_REDIS);
+    await waitFor(async () => client.status === 'ready', 'the Redis client to be ready');
   });
   afterAll(async () => {
     await app.close();
@@ -74,7 +70,7 @@ describe('GET /health (ChatMemoryHealthIndicator with @nestjs/terminus)', () => 
 describe('GET /health with the in-memory store', () => {
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp({ REDIS_URL: undefined, CHAT_KEY_PREFIX: undefined });
+    ({ app } = await startExampleApp({ REDIS_URL: undefined, CHAT_KEY_PREFIX: undefined }));
   });
   afterAll(async () => {
     await app.close();

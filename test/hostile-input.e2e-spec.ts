@@ -1,10 +1,8 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
 import {
   CHAT_ROLES,
-  ChatMemoryModule,
   ChatMemoryService,
   InvalidContentError,
   InvalidConversationIdError,
@@ -14,9 +12,9 @@ import {
 } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppModule } from '../src/app.module.js';
-import { setupApp } from '../src/app.setup.js';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
+import { startExampleApp } from './support/http-apps.js';
+import { useChatMemoryModules } from './support/modules.js';
 
 // A redis-server of this file's own: every key in it must be one this file expects.
 const PREFIX = 'hostile';
@@ -26,26 +24,25 @@ const ID_PATTERN = /^[A-Za-z0-9_.:@=-]{1,128}$/;
 
 let server: TestRedisServer;
 let redis: Redis;
-let moduleRef: TestingModule;
-let memory: ChatMemoryService;
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url);
-  moduleRef = await Test.createTestingModule({
-    imports: [
-      ChatMemoryModule.forRoot({
-        url: server.url,
-        config: { keyPrefix: PREFIX, maxTurns: 1000, maxContentBytes: MAX_CONTENT_BYTES },
-      }),
-    ],
-  }).compile();
-  await moduleRef.init();
-  memory = moduleRef.get(ChatMemoryService);
 });
 afterAll(async () => {
-  await moduleRef?.close();
   await redis?.quit();
   await server?.stop();
+});
+
+// Registered after the hook above, so its module is closed before that hook stops Redis (after
+// hooks run in reverse order).
+const bootForFile = useChatMemoryModules(() => ({}), { closeAfter: 'all' });
+let memory: ChatMemoryService;
+beforeAll(async () => {
+  const moduleRef = await bootForFile({
+    url: server.url,
+    config: { keyPrefix: PREFIX, maxTurns: 1000, maxContentBytes: MAX_CONTENT_BYTES },
+  });
+  memory = moduleRef.get(ChatMemoryService);
 });
 beforeEach(async () => {
   await redis.flushall();
@@ -110,6 +107,8 @@ const outcome = (promise: Promise<unknown>): Promise<string> =>
   );
 
 describe('hostile input through ChatMemoryService (property-based)', () => {
+  const boot = useChatMemoryModules();
+
   it('any content is stored and read back exactly, or rejected as too large; nothing else is touched', async () => {
     let n = 0;
     await fc.assert(
@@ -225,30 +224,25 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
   });
 
   it('huge strings: the limit is exact in UTF-8 bytes, and a 16 MiB string is refused without reaching Redis', async () => {
-    const big = await Test.createTestingModule({
-      imports: [ChatMemoryModule.forRoot({ url: server.url, config: { keyPrefix: PREFIX } })],
-    }).compile();
-    try {
-      const service = big.get(ChatMemoryService);
-      const limit = 64 * 1024;
-      await service.append('huge', 'user', 'x'.repeat(limit));
-      await service.append('huge', 'user', '€'.repeat(limit / 4) + 'x'.repeat(limit / 4)); // 3 bytes each
-      await expect(service.append('huge', 'user', 'x'.repeat(limit + 1))).rejects.toBeInstanceOf(
-        InvalidContentError,
-      );
-      await expect(service.append('huge', 'user', '€'.repeat(limit / 3 + 1))).rejects.toThrow(
-        /65538 bytes, more than the limit of 65536 bytes/,
-      );
-      const started = Date.now();
-      await expect(
-        service.append('huge', 'user', 'y'.repeat(16 * 1024 * 1024)),
-      ).rejects.toBeInstanceOf(InvalidContentError);
-      expect(Date.now() - started).toBeLessThan(1000);
-      const history = await service.getHistory('huge');
-      expect(history.map((m) => Buffer.byteLength(m.content))).toEqual([limit, limit]);
-    } finally {
-      await big.close();
-    }
+    const service = (await boot({ url: server.url, config: { keyPrefix: PREFIX } })).get(
+      ChatMemoryService,
+    );
+    const limit = 64 * 1024;
+    await service.append('huge', 'user', 'x'.repeat(limit));
+    await service.append('huge', 'user', '€'.repeat(limit / 4) + 'x'.repeat(limit / 4)); // 3 bytes each
+    await expect(service.append('huge', 'user', 'x'.repeat(limit + 1))).rejects.toBeInstanceOf(
+      InvalidContentError,
+    );
+    await expect(service.append('huge', 'user', '€'.repeat(limit / 3 + 1))).rejects.toThrow(
+      /65538 bytes, more than the limit of 65536 bytes/,
+    );
+    const started = Date.now();
+    await expect(
+      service.append('huge', 'user', 'y'.repeat(16 * 1024 * 1024)),
+    ).rejects.toBeInstanceOf(InvalidContentError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const history = await service.getHistory('huge');
+    expect(history.map((m) => Buffer.byteLength(m.content))).toEqual([limit, limit]);
   });
 });
 
@@ -338,12 +332,11 @@ describe('entries written into Redis by something else (property-based)', () => 
 describe('hostile JSON bodies and paths sent to the example app (property-based)', () => {
   let app: INestApplication;
   beforeAll(async () => {
-    process.env.REDIS_URL = server.url;
-    process.env.CHAT_KEY_PREFIX = 'app';
-    process.env.CHAT_MAX_TURNS = '1000';
-    const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = setupApp(ref.createNestApplication({ logger: false }));
-    await app.init();
+    ({ app } = await startExampleApp({
+      REDIS_URL: server.url,
+      CHAT_KEY_PREFIX: 'app',
+      CHAT_MAX_TURNS: '1000',
+    }));
   });
   afterAll(async () => {
     await app?.close();

@@ -1,10 +1,10 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Test } from '@nestjs/testing';
-import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import { ChatMemoryService } from 'nestjs-chat-memory';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'libs/chat-memory/dist/index.js');
@@ -26,6 +26,7 @@ const NARROW_MAX_TURNS = 4;
 const padding = 'é🙂x'.repeat(200);
 
 describe('several replicas (separate Node processes) writing the same conversations at once', () => {
+  const boot = useChatMemoryModules(() => ({ url: redisUrl() }));
   beforeAll(() => {
     // The workers run plain Node against the built library: build it if missing or stale.
     if (
@@ -78,63 +79,46 @@ describe('several replicas (separate Node processes) writing the same conversati
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     }
 
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ChatMemoryModule.forRoot({
-          url: redisUrl(),
-          config: { keyPrefix: wide, maxTurns: 100_000 },
-        }),
-      ],
-    }).compile();
-    const narrowRef = await Test.createTestingModule({
-      imports: [
-        ChatMemoryModule.forRoot({
-          url: redisUrl(),
-          config: { keyPrefix: narrow, maxTurns: NARROW_MAX_TURNS },
-        }),
-      ],
-    }).compile();
-    try {
-      const wideMemory = moduleRef.get(ChatMemoryService);
-      const narrowMemory = narrowRef.get(ChatMemoryService);
-      const everyTurn = new Set<string>();
-      for (let c = 0; c < CONVERSATIONS; c++) {
-        const id = `c${c}`;
-        // Which turns went to this conversation: turn t of every worker with t % CONVERSATIONS === c.
-        const expected = new Set<string>();
-        for (let w = 0; w < WORKERS; w++)
-          for (let t = c; t < TURNS_PER_WORKER; t += CONVERSATIONS) expected.add(`w${w}/${t}`);
-        const total = expected.size * 2;
+    const wideMemory = (await boot({ config: { keyPrefix: wide, maxTurns: 100_000 } })).get(
+      ChatMemoryService,
+    );
+    const narrowMemory = (
+      await boot({ config: { keyPrefix: narrow, maxTurns: NARROW_MAX_TURNS } })
+    ).get(ChatMemoryService);
+    const everyTurn = new Set<string>();
+    for (let c = 0; c < CONVERSATIONS; c++) {
+      const id = `c${c}`;
+      // Which turns went to this conversation: turn t of every worker with t % CONVERSATIONS === c.
+      const expected = new Set<string>();
+      for (let w = 0; w < WORKERS; w++)
+        for (let t = c; t < TURNS_PER_WORKER; t += CONVERSATIONS) expected.add(`w${w}/${t}`);
+      const total = expected.size * 2;
 
-        for (const [memory, window] of [
-          [wideMemory, Infinity],
-          [narrowMemory, NARROW_MAX_TURNS * 2],
-        ] as const) {
-          const history = await memory.getHistory(id);
-          expect(history).toHaveLength(Math.min(total, window));
-          const seen = new Set<string>();
-          for (let i = 0; i < history.length; i += 2) {
-            const [user, assistant] = [history[i], history[i + 1]];
-            expect(user.role).toBe('user');
-            expect(assistant.role).toBe('assistant');
-            const match = /^q (w\d+\/\d+) (.*)$/su.exec(user.content);
-            expect(match).not.toBeNull();
-            const [, turn, rest] = match!;
-            expect(rest).toBe(padding); // not torn
-            expect(assistant.content).toBe(`a ${turn} ${padding}`); // its own answer, adjacent
-            expect(expected.has(turn)).toBe(true);
-            expect(seen.has(turn)).toBe(false); // not duplicated
-            seen.add(turn);
-            if (window === Infinity) everyTurn.add(turn);
-          }
-          // The wide window keeps every turn sent to this conversation; the narrow one a subset.
-          expect(window === Infinity ? seen : expected).toEqual(expected);
+      for (const [memory, window] of [
+        [wideMemory, Infinity],
+        [narrowMemory, NARROW_MAX_TURNS * 2],
+      ] as const) {
+        const history = await memory.getHistory(id);
+        expect(history).toHaveLength(Math.min(total, window));
+        const seen = new Set<string>();
+        for (let i = 0; i < history.length; i += 2) {
+          const [user, assistant] = [history[i], history[i + 1]];
+          expect(user.role).toBe('user');
+          expect(assistant.role).toBe('assistant');
+          const match = /^q (w\d+\/\d+) (.*)$/su.exec(user.content);
+          expect(match).not.toBeNull();
+          const [, turn, rest] = match!;
+          expect(rest).toBe(padding); // not torn
+          expect(assistant.content).toBe(`a ${turn} ${padding}`); // its own answer, adjacent
+          expect(expected.has(turn)).toBe(true);
+          expect(seen.has(turn)).toBe(false); // not duplicated
+          seen.add(turn);
+          if (window === Infinity) everyTurn.add(turn);
         }
+        // The wide window keeps every turn sent to this conversation; the narrow one a subset.
+        expect(window === Infinity ? seen : expected).toEqual(expected);
       }
-      expect(everyTurn.size).toBe(WORKERS * TURNS_PER_WORKER);
-    } finally {
-      await moduleRef.close();
-      await narrowRef.close();
     }
+    expect(everyTurn.size).toBe(WORKERS * TURNS_PER_WORKER);
   }, 60_000);
 });

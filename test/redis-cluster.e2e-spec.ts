@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
 import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
@@ -7,7 +6,7 @@ import { ChatMemoryHealthIndicator } from 'nestjs-chat-memory/health';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeChatMemoryConformance } from './conformance/chat-memory.conformance.js';
 import { uniquePrefix } from './support/helpers.js';
-import { useChatMemoryModules } from './support/modules.js';
+import { useChatMemoryModules, useTestingModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 import { writeTraffic, waitForReplicaSync } from './support/traffic.js';
@@ -28,6 +27,7 @@ describeChatMemoryConformance('Redis Cluster (3 masters + 3 replicas)', (config)
 
 describe('on a Redis Cluster', () => {
   const boot = useChatMemoryModules(() => ({ cluster: { nodes: cluster.startupNodes } }));
+  const bootModule = useTestingModules();
 
   it('creates a Cluster client, and spreads the keys of many conversations over every master', async () => {
     const keyPrefix = uniquePrefix('spread');
@@ -86,7 +86,7 @@ describe('on a Redis Cluster', () => {
   });
 
   it('reports up with latency in the health indicator, and boots with connection.failFast', async () => {
-    const moduleRef = await Test.createTestingModule({
+    const moduleRef = await bootModule({
       imports: [
         ChatMemoryModule.forRoot({
           cluster: { nodes: cluster.startupNodes },
@@ -95,9 +95,7 @@ describe('on a Redis Cluster', () => {
         TerminusModule,
       ],
       providers: [ChatMemoryHealthIndicator],
-    }).compile();
-    await moduleRef.init();
-    onTestFinished(() => moduleRef.close());
+    });
     const result = await moduleRef.get(ChatMemoryHealthIndicator).isHealthy('redis-cluster');
     expect(result).toEqual({ 'redis-cluster': { status: 'up', latencyMs: expect.any(Number) } });
   });
@@ -105,10 +103,9 @@ describe('on a Redis Cluster', () => {
   it('uses a Cluster client passed as `client`, and leaves it open on shutdown', async () => {
     const client = new Cluster(cluster.startupNodes);
     try {
-      const moduleRef = await Test.createTestingModule({
+      const moduleRef = await bootModule({
         imports: [ChatMemoryModule.forRoot({ client, config: { keyPrefix: uniquePrefix() } })],
-      }).compile();
-      await moduleRef.init();
+      });
       const memory = moduleRef.get(ChatMemoryService);
       await memory.appendTurn('given', 'q', 'a');
       await expect(memory.count('given')).resolves.toBe(2);

@@ -1,5 +1,4 @@
-import { Logger, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Logger } from '@nestjs/common';
 import {
   ChatMemoryConnectionError,
   ChatMemoryService,
@@ -7,10 +6,9 @@ import {
 } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppModule } from '../src/app.module.js';
-import { setupApp } from '../src/app.setup.js';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { uniquePrefix } from './support/helpers.js';
+import { startExampleApp } from './support/http-apps.js';
 import { useChatMemoryModules } from './support/modules.js';
 import { watchProcess } from './support/process-watch.js';
 
@@ -177,11 +175,10 @@ describe('the example app while Redis is stopped and started again', () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const server = await startRedisServer();
-    process.env.REDIS_URL = server.url;
-    process.env.CHAT_KEY_PREFIX = uniquePrefix('app-outage');
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app: INestApplication = setupApp(moduleRef.createNestApplication({ logger: false }));
-    await app.init();
+    const { app } = await startExampleApp({
+      REDIS_URL: server.url,
+      CHAT_KEY_PREFIX: uniquePrefix('app-outage'),
+    });
     const watcher = watchProcess();
     try {
       const http = app.getHttpServer();

@@ -1,6 +1,4 @@
-import { Test, type TestingModule } from '@nestjs/testing';
 import {
-  ChatMemoryModule,
   ChatMemoryService,
   InvalidContentError,
   InvalidConversationIdError,
@@ -9,8 +7,9 @@ import {
   type ChatMemoryModuleOptions,
   type ChatRole,
 } from 'nestjs-chat-memory';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, uniquePrefix } from '../support/helpers.js';
+import { useChatMemoryModules } from '../support/modules.js';
 
 /**
  * Module options for one service under test: `config` is what the test needs (window, TTL, prefix).
@@ -22,20 +21,11 @@ export type ConformanceTarget = (config: ChatMemoryConfig) => ChatMemoryModuleOp
 /** The behaviour every store must have, checked through `ChatMemoryService`. */
 export function describeChatMemoryConformance(name: string, target: ConformanceTarget): void {
   describe(`ChatMemoryService conformance: ${name}`, () => {
-    const modules: TestingModule[] = [];
+    const boot = useChatMemoryModules();
 
     async function service(config: ChatMemoryConfig = {}): Promise<ChatMemoryService> {
-      const moduleRef = await Test.createTestingModule({
-        imports: [ChatMemoryModule.forRoot(target(config))],
-      }).compile();
-      await moduleRef.init();
-      modules.push(moduleRef);
-      return moduleRef.get(ChatMemoryService);
+      return (await boot(target(config))).get(ChatMemoryService);
     }
-
-    afterEach(async () => {
-      await Promise.all(modules.splice(0).map((m) => m.close()));
-    });
 
     it('returns [] for a conversation that does not exist', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });

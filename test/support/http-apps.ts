@@ -6,6 +6,8 @@ import { Test } from '@nestjs/testing';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChatMemoryExceptionFilter } from 'nestjs-chat-memory';
+import { AppModule } from '../../src/app.module.js';
+import { setupApp } from '../../src/app.setup.js';
 
 /** The two HTTP adapters every e2e case runs on, for `describe.each`. */
 export const HTTP_ADAPTERS = [
@@ -15,20 +17,43 @@ export const HTTP_ADAPTERS = [
 
 export type AdapterFactory = (typeof HTTP_ADAPTERS)[number][1];
 
-/** Boots an app on the given adapter, listening on a free loopback port, with the chat-memory filter. */
+/**
+ * Boots an app on the given adapter, listening on a free loopback port, with the chat-memory
+ * filter (`filter: false`: without) and then whatever `setup` adds. The caller closes the app.
+ */
 export async function startHttpApp(
   adapter: AdapterFactory,
   metadata: ModuleMetadata,
-  { filter = true }: { filter?: boolean } = {},
+  {
+    filter = true,
+    setup = () => undefined,
+  }: { filter?: boolean; setup?: (app: INestApplication) => unknown } = {},
 ): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication(adapter(), { logger: false });
   if (filter) app.useGlobalFilters(new ChatMemoryExceptionFilter(app.get(HttpAdapterHost)));
+  setup(app);
   await app.listen(0, '127.0.0.1');
   const instance = app.getHttpAdapter().getInstance() as { ready?: () => Promise<unknown> };
   if (adapter === HTTP_ADAPTERS[1][1] && instance.ready) await instance.ready();
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Sets the example app's environment (`undefined` unsets a variable), then starts the example app
+ * (`AppModule`, with the pipes and filter of `setupApp` as in `main.ts`) on `adapter` (Express by
+ * default). The caller closes the app.
+ */
+export async function startExampleApp(
+  env: Record<string, string | undefined>,
+  adapter: AdapterFactory = HTTP_ADAPTERS[0][1],
+): Promise<{ app: INestApplication; url: string }> {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  return startHttpApp(adapter, { imports: [AppModule] }, { filter: false, setup: setupApp });
 }
 
 /**
