@@ -73,7 +73,8 @@ describe('Redis store: keys, TTL and round trips', () => {
     beforeAll(async () => {
       server = await startRedisServer();
       admin = new Redis(server.url);
-      monitor = await new Redis(server.url).monitor();
+      // monitor() opens a connection of its own (a copy of admin's); admin's is closed below.
+      monitor = await admin.monitor();
       // MONITOR reports what clients send, and separately (source "lua") what scripts run.
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
         if (source !== 'lua' && args[0].toLowerCase() !== 'echo') seen.push(args[0].toLowerCase());
