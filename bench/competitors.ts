@@ -3,7 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { RedisChatMessageHistory } from '@langchain/redis';
 import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages } from '@langchain/core/messages';
 import { Redis, type RedisOptions } from 'ioredis';
-import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import {
+  APPEND_SCRIPT,
+  APPEND_SHA,
+} from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
 import { conversationOf, type Workload } from './workload.js';
 
 /** The three library-level operations every competitor implements. */
@@ -82,16 +86,8 @@ export async function createOurs(
         ),
       getHistory: (i) => memory.getHistory(conversationOf(workload, i)),
     },
-    // The very script the library registered on its client (ioredis keeps defined commands in `scriptsSet`).
-    appendScript: () => {
-      const client = app.get<Redis>(CHAT_MEMORY_REDIS) as unknown as {
-        scriptsSet: Record<string, { lua: string; sha: string }>;
-      };
-      const scripts = Object.values(client.scriptsSet);
-      if (scripts.length !== 1)
-        throw new Error(`expected one defined script, got ${scripts.length}`);
-      return scripts[0];
-    },
+    // The library's own append script, from the source the package is built from.
+    appendScript: () => ({ lua: APPEND_SCRIPT, sha: APPEND_SHA }),
     close: () => app.close(),
   };
 }

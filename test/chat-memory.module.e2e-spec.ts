@@ -125,11 +125,7 @@ describe('the Redis client', () => {
   it('is left open on shutdown when it was given, and used as given', async () => {
     const client = new Redis(redisUrl());
     const keyPrefix = uniquePrefix();
-    const moduleRef = await boot({
-      client,
-      url: 'redis://ignored.invalid:1',
-      config: { keyPrefix },
-    });
+    const moduleRef = await boot({ client, config: { keyPrefix } });
     expect(moduleRef.get(CHAT_MEMORY_REDIS)).toBe(client);
     await moduleRef.get(ChatMemoryService).append('c', 'user', 'x');
     await moduleRef.close();
@@ -146,7 +142,7 @@ describe('the Redis client', () => {
   });
 
   it('is null with a custom store, and no connection is opened', async () => {
-    const moduleRef = await boot({ store: new InMemoryChatMemoryStore(), url: redisUrl() });
+    const moduleRef = await boot({ store: new InMemoryChatMemoryStore() });
     expect(moduleRef.get(CHAT_MEMORY_REDIS)).toBeNull();
   });
 

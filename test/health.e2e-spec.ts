@@ -78,7 +78,7 @@ describe('GET /health with the in-memory store', () => {
 
   it('is up and says no Redis is used', async () => {
     const res = await request(app.getHttpServer()).get('/health').expect(200);
-    expect(res.body.info).toEqual({ 'chat-memory': { status: 'up', store: 'custom' } });
+    expect(res.body.info).toEqual({ 'chat-memory': { status: 'up', store: 'memory' } });
   });
 });
 

@@ -86,15 +86,15 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       ]);
     });
 
-    it('clear deletes the conversation and only that one', async () => {
+    it('clear deletes the conversation and only that one, and says whether it existed', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
       await memory.appendTurn('gone', 'hi', 'hello');
       await memory.appendTurn('kept', 'hi', 'hello');
-      await memory.clear('gone');
+      await expect(memory.clear('gone')).resolves.toBe(true);
       await expect(memory.getHistory('gone')).resolves.toEqual([]);
       await expect(memory.count('gone')).resolves.toBe(0);
       await expect(memory.count('kept')).resolves.toBe(2);
-      await expect(memory.clear('never-existed')).resolves.toBeUndefined();
+      await expect(memory.clear('never-existed')).resolves.toBe(false);
     });
 
     it('stores any Unicode content and reads it back unchanged', async () => {

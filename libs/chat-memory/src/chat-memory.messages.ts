@@ -76,7 +76,7 @@ export const RecordingMessages = {
     `Could not record the chat turn of conversation ${JSON.stringify(conversationId ?? null)}: ${reasonOf(error)}`,
   hookFailed: (error: unknown) => `onRecordError failed: ${reasonOf(error)}`,
   respondsItself: (handler: string) =>
-    `@RecordChatTurn() on ${handler}: the handler sent the response itself (@Res()), its turns are not recorded`,
+    `@RecordChatTurn() on ${handler}: the handler uses @Res() and sent the response itself; its turns are not recorded`,
   fileBody: (handler: string) =>
     `@RecordChatTurn() on ${handler} returns a file or stream body: its turns are not recorded`,
 } as const;
