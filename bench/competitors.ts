@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { RedisChatMessageHistory } from '@langchain/redis';
 import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages } from '@langchain/core/messages';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
+import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 import {
   APPEND_SCRIPT,
   APPEND_SHA,
@@ -52,7 +52,12 @@ export async function createOurs(
   workload: Workload,
   options: { id?: string; label?: string; redisOptions?: RedisOptions } = {},
 ): Promise<
-  Competitor & { app: INestApplicationContext; appendScript(): { lua: string; sha: string } }
+  Competitor & {
+    app: INestApplicationContext;
+    appendScript(): { lua: string; sha: string };
+    /** The `commandTimeout` of the client the module created. */
+    commandTimeout(): number | undefined;
+  }
 > {
   const keyPrefix = `bench:${options.id ?? 'ours'}`;
   const app = await NestFactory.createApplicationContext(
@@ -88,6 +93,7 @@ export async function createOurs(
     },
     // The library's own append script, from the source the package is built from.
     appendScript: () => ({ lua: APPEND_SCRIPT, sha: APPEND_SHA }),
+    commandTimeout: () => app.get<Redis>(CHAT_MEMORY_REDIS).options.commandTimeout,
     close: () => app.close(),
   };
 }
@@ -145,16 +151,19 @@ export function createSeed(url: string, workload: Workload): Competitor {
 /**
  * The floor: raw ioredis EVALSHA of the library's own append script with payloads serialized
  * once up front; reads are LRANGE and one `JSON.parse` of the joined entries, no checks.
+ * `floor` has the client settings of ours (its `commandTimeout`, which costs a timer per command
+ * in ioredis); `floor-bare` is a client with ioredis' defaults (no timeout).
  */
 export async function createFloor(
   url: string,
   workload: Workload,
   script: { lua: string; sha: string },
+  variant: { id: string; label: string; redisOptions: RedisOptions },
 ): Promise<Competitor> {
-  const redis = new Redis(url);
+  const redis = new Redis(url, variant.redisOptions);
   const sha = (await redis.script('LOAD', script.lua)) as string;
   if (sha !== script.sha) throw new Error(`SCRIPT LOAD gave ${sha}, expected ${script.sha}`);
-  const keyPrefix = 'bench:floor';
+  const keyPrefix = `bench:${variant.id}`;
   const max = workload.maxTurns * 2;
   const ttlMs = workload.ttlSeconds * 1000;
   const userJson = workload.userTexts.map((content) => JSON.stringify({ role: 'user', content }));
@@ -167,8 +176,8 @@ export async function createFloor(
   );
   const keyOf = (i: number) => keys[i % keys.length];
   return {
-    id: 'floor',
-    label: 'floor (raw EVALSHA, pre-serialized)',
+    id: variant.id,
+    label: variant.label,
     keyPrefix,
     pushCommand: 'rpush',
     storedEntry: (k) => jsonEntry(workload, k),

@@ -72,9 +72,24 @@ export async function createCompetitors(
         }),
       );
     } else if (id === 'seed') competitors.push(createSeed(url, workload));
-    else if (id === 'floor')
-      competitors.push(await createFloor(url, workload, ours.appendScript()));
-    else if (id === 'langchain') competitors.push(await createLangChain(url, workload));
+    else if (id === 'floor') {
+      const commandTimeout = ours.commandTimeout();
+      competitors.push(
+        await createFloor(url, workload, ours.appendScript(), {
+          id,
+          label: `floor (raw EVALSHA, pre-serialized; commandTimeout ${commandTimeout} ms like ours)`,
+          redisOptions: { commandTimeout },
+        }),
+      );
+    } else if (id === 'floor-bare') {
+      competitors.push(
+        await createFloor(url, workload, ours.appendScript(), {
+          id,
+          label: 'floor with ioredis defaults (no commandTimeout)',
+          redisOptions: {},
+        }),
+      );
+    } else if (id === 'langchain') competitors.push(await createLangChain(url, workload));
   }
   if (!ids.includes('ours')) await ours.close();
   return competitors;

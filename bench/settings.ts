@@ -34,7 +34,14 @@ export const ALL_SECTIONS = [
   'growth',
   'http',
 ];
-export const ALL_COMPETITORS = ['ours', 'ours-autopipe', 'seed', 'floor', 'langchain'];
+export const ALL_COMPETITORS = [
+  'ours',
+  'ours-autopipe',
+  'seed',
+  'floor',
+  'floor-bare',
+  'langchain',
+];
 
 function list(value: string | undefined, fallback: string[]): string[] {
   if (!value) return fallback;

@@ -36,9 +36,9 @@ export const chatMemoryProviders: Provider[] = [
     inject: [CHAT_MEMORY_RESOLVED_OPTIONS, CHAT_MEMORY_CONNECTION],
     useFactory: (
       { source }: ResolvedChatMemoryOptions,
-      { client }: ChatMemoryConnection,
+      { client, owned }: ChatMemoryConnection,
     ): ChatMemoryStore =>
-      source.kind === 'store' ? source.store : new RedisChatMemoryStore(client!),
+      source.kind === 'store' ? source.store : new RedisChatMemoryStore(client!, owned),
   },
   ChatMemoryService,
 ];

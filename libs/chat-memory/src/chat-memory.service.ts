@@ -57,39 +57,42 @@ export class ChatMemoryService {
   }
 
   /** Stores one message at the end of the conversation, trims it to the window and refreshes its TTL. */
-  async append(conversationId: string, role: ChatRole, content: string): Promise<void> {
-    assertConversationId(conversationId);
-    assertRole(role);
-    assertContent(content, this.config.maxContentBytes);
-    const entry = encodeMessage(role, content);
-    // Hot path: one async frame around the store call (no closure, no nested awaits).
-    const { maxMessages, ttlMs } = this.config;
+  append(conversationId: string, role: ChatRole, content: string): Promise<void> {
+    // Hot path: not async, no closure until the store call, one promise layer of our own.
     try {
-      await this.store.push(this.keyOf(conversationId), [entry], maxMessages, ttlMs);
+      assertConversationId(conversationId);
+      assertRole(role);
+      assertContent(content, this.config.maxContentBytes);
     } catch (error) {
-      throw storeError('append', conversationId, error);
+      return Promise.reject(error);
     }
+    const { keyPrefix, maxMessages, ttlMs } = this.config;
+    return this.store
+      .push(`${keyPrefix}:${conversationId}`, [encodeMessage(role, content)], maxMessages, ttlMs)
+      .then(ignore, (error: unknown) => {
+        throw storeError('append', conversationId, error);
+      });
   }
 
   /** Stores a user message and the assistant's answer together, atomically: both or neither. */
-  async appendTurn(
-    conversationId: string,
-    userContent: string,
-    assistantContent: string,
-  ): Promise<void> {
-    assertConversationId(conversationId);
-    assertContent(userContent, this.config.maxContentBytes, 'userContent');
-    assertContent(assistantContent, this.config.maxContentBytes, 'assistantContent');
+  appendTurn(conversationId: string, userContent: string, assistantContent: string): Promise<void> {
+    try {
+      assertConversationId(conversationId);
+      assertContent(userContent, this.config.maxContentBytes, 'userContent');
+      assertContent(assistantContent, this.config.maxContentBytes, 'assistantContent');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { keyPrefix, maxMessages, ttlMs } = this.config;
     const entries = [
       encodeMessage('user', userContent),
       encodeMessage('assistant', assistantContent),
     ];
-    const { maxMessages, ttlMs } = this.config;
-    try {
-      await this.store.push(this.keyOf(conversationId), entries, maxMessages, ttlMs);
-    } catch (error) {
-      throw storeError('appendTurn', conversationId, error);
-    }
+    return this.store
+      .push(`${keyPrefix}:${conversationId}`, entries, maxMessages, ttlMs)
+      .then(ignore, (error: unknown) => {
+        throw storeError('appendTurn', conversationId, error);
+      });
   }
 
   /**
@@ -148,6 +151,8 @@ export class ChatMemoryService {
     }
   }
 }
+
+const ignore = (): void => undefined;
 
 /** A store failure as a `ChatMemoryStoreError` (errors of the library itself pass through). */
 function storeError(operation: string, conversationId: string, error: unknown): Error {

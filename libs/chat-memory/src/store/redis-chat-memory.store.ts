@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { ChatMemoryStore } from './chat-memory-store.interface.js';
 import { APPEND_SCRIPT, APPEND_SHA } from './redis-chat-memory.scripts.js';
+import { createWriteCoalescer, type WriteCoalescer } from './socket-write-coalescer.js';
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
@@ -10,10 +11,23 @@ function isNoScript(error: unknown): boolean {
  * @internal The Redis store: one List per conversation. `push` runs the append script by EVALSHA
  * and, when the server does not know it (first call after a restart, a failover or SCRIPT FLUSH),
  * sends it once by EVAL, which also caches it there. Reads are single commands. Works with `Redis`
- * and `Cluster` clients, and leaves the client as it was given (no `defineCommand`).
+ * and `Cluster` clients, and leaves the client as it was given (no `defineCommand`). On a client
+ * the module created (`owned`), the writes of one tick are merged (`socket-write-coalescer.ts`).
  */
 export class RedisChatMemoryStore implements ChatMemoryStore {
-  constructor(private readonly client: Redis | Cluster) {}
+  private readonly coalesceWrites: WriteCoalescer | undefined;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    owned: boolean,
+  ) {
+    this.coalesceWrites = owned ? createWriteCoalescer(client) : undefined;
+  }
+
+  /** Whether writes of one tick are merged (a client the module created, with the fields it needs). */
+  get coalescing(): boolean {
+    return this.coalesceWrites !== undefined;
+  }
 
   push(
     key: string,
@@ -22,6 +36,7 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     ttlMs: number | null,
   ): Promise<number> {
     const ttl = ttlMs ?? 0;
+    this.coalesceWrites?.();
     // Hot path: the one-entry case written out (no spread), and no closure per call.
     const sent =
       entries.length === 1
@@ -34,6 +49,7 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
   }
 
   range(key: string): Promise<string[]> {
+    this.coalesceWrites?.();
     return this.client.lrange(key, 0, -1);
   }
 
