@@ -40,7 +40,7 @@ const PEERS = [
 /** The quick start reads `process.env`, so a TypeScript app also has the Node.js types. */
 const DEV_DEPENDENCIES = ['@types/node'];
 /** README snippets outside the quick start that must compile as pasted (not run). */
-const EXTRA_SNIPPETS = ['chat-stream.controller.ts'];
+const EXTRA_SNIPPETS = ['chat-stream.controller.ts', 'support.module.ts'];
 
 const workspaceVersion = (name: string): string =>
   (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as Manifest)
