@@ -97,6 +97,13 @@ export const ConnectionMessages = {
   closeFailed: (error: unknown) => `Closing the Redis connection failed: ${reasonOf(error)}`,
 } as const;
 
+/** What the health indicator reports when Redis is down. */
+export const HealthMessages = {
+  notReady: (status: string) => `Redis connection is ${status}`,
+  noClusterMaster: () => 'No Redis Cluster master known',
+  pingTimeout: (ms: number) => `Redis did not answer PING within ${ms} ms`,
+} as const;
+
 /** Everything else. */
 export const StoreMessages = {
   failed: (operation: string, conversationId: string, cause: unknown) =>

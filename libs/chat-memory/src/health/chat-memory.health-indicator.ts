@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Cluster, type Redis } from 'ioredis';
 import { CHAT_MEMORY_REDIS } from '../chat-memory.constants.js';
+import { HealthMessages } from '../chat-memory.messages.js';
 import { ChatMemoryService } from '../chat-memory.service.js';
 
 /** Options of `ChatMemoryHealthIndicator.isHealthy()`. */
@@ -40,12 +41,13 @@ export class ChatMemoryHealthIndicator {
     const client = this.redis;
     if (!client) return indicator.up({ store: this.memory.storeKind });
     if (client.status !== 'ready') {
-      return indicator.down({ message: `Redis connection is ${client.status}` });
+      return indicator.down({ message: HealthMessages.notReady(client.status) });
     }
     const started = performance.now();
     try {
       const targets = client instanceof Cluster ? client.nodes('master') : [client];
-      if (targets.length === 0) return indicator.down({ message: 'No Redis Cluster master known' });
+      if (targets.length === 0)
+        return indicator.down({ message: HealthMessages.noClusterMaster() });
       await withTimeout(Promise.all(targets.map((node) => node.ping())), timeoutMs);
       return indicator.up({ latencyMs: Math.round((performance.now() - started) * 10) / 10 });
     } catch (error) {
@@ -58,7 +60,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   promise.catch(() => undefined); // a late failure after the timeout is not an unhandled rejection
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(HealthMessages.pingTimeout(ms))), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
 import { RECORD_CHAT_TURN_METADATA } from '../chat-memory.constants.js';
-import { conversationHistoryGuard } from './conversation-history.guard.js';
 import { recordChatTurnInterceptor } from './record-chat-turn.interceptor.js';
 import type { RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
 
@@ -16,9 +15,11 @@ import type { RecordChatTurnOptions } from './record-chat-turn.interfaces.js';
  */
 export const RecordChatTurn = (
   options: RecordChatTurnOptions = {},
-): MethodDecorator & ClassDecorator =>
-  applyDecorators(
+): MethodDecorator & ClassDecorator => {
+  const recorder = recordChatTurnInterceptor(options.memory);
+  return applyDecorators(
     SetMetadata(RECORD_CHAT_TURN_METADATA, options),
-    UseGuards(conversationHistoryGuard(options.memory)),
-    UseInterceptors(recordChatTurnInterceptor(options.memory)),
+    UseGuards(recorder),
+    UseInterceptors(recorder),
   );
+};

@@ -5,6 +5,7 @@ import {
   Optional,
   StreamableFile,
   type CallHandler,
+  type CanActivate,
   type ExecutionContext,
   type NestInterceptor,
   type OnModuleInit,
@@ -19,7 +20,8 @@ import { RecordingMessages } from '../chat-memory.messages.js';
 import type { ChatMemoryService } from '../chat-memory.service.js';
 import { getChatMemoryToken } from '../chat-memory.tokens.js';
 import { assertConversationId } from '../chat-memory.validation.js';
-import { recorderClasses, type RecorderStatus } from './recorder-classes.js';
+import { prefetchHistory } from './conversation-history.prefetch.js';
+import { oncePerInstanceName, recorderClasses, type RecorderStatus } from './recorder-classes.js';
 import { assertRecordingSetup } from './recording.explorer.js';
 import {
   defaultAnswer,
@@ -50,14 +52,16 @@ const isWebBody = (value: unknown): boolean =>
   (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream);
 
 /**
- * @internal The interceptor behind `@RecordChatTurn()`, one class per instance name
- * (`recordChatTurnInterceptor(name)`). It gets the `ChatMemoryService` of that instance by
- * injection in the controller's module, reads its per-handler options once, and reads the request
- * the same way on Express and Fastify. When the service is not visible there, the application
- * stops at boot with an error that names the handlers.
+ * @internal The guard and interceptor behind `@RecordChatTurn()`, one class per instance name
+ * (`recordChatTurnInterceptor(name)`), used as both, so Nest makes one instance of it per
+ * controller module. It gets the `ChatMemoryService` of that instance by injection in the
+ * controller's module, reads its per-handler options once, and reads the request the same way on
+ * Express and Fastify. As a guard it reads the history for `@ConversationHistory()`; as an
+ * interceptor it records the turn. When the service is not visible there, the application stops
+ * at boot with an error that names the handlers.
  */
 export abstract class RecordChatTurnInterceptor
-  implements NestInterceptor, OnModuleInit, RecorderStatus
+  implements CanActivate, NestInterceptor, OnModuleInit, RecorderStatus
 {
   protected readonly logger = new Logger(LOGGER_CONTEXT);
   /** Handlers already warned about (a warning is logged once per handler). */
@@ -79,6 +83,17 @@ export abstract class RecordChatTurnInterceptor
 
   onModuleInit(): void {
     if (!this.memory) assertRecordingSetup(this.modules, this.reflector);
+  }
+
+  /** Lets every request through, after reading the history the handler asks for. */
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { memory } = this;
+    if (context.getType() !== 'http' || !memory) return true;
+    const handler = recordedHandlerOf(this.reflector, context);
+    // A class-level @RecordChatTurn() for another instance, overridden on the handler.
+    if (handler.options?.memory === this.memoryName)
+      await prefetchHistory(memory, handler, context);
+    return true;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -201,17 +216,12 @@ export abstract class RecordChatTurnInterceptor
   }
 }
 
-const interceptors = new Map<string | undefined, Type<RecordChatTurnInterceptor>>();
-
 /**
  * @internal The interceptor class of the instance named `memory`, made once per name, so that Nest
  * creates one per controller module and injects that instance's service there.
  */
-export function recordChatTurnInterceptor(
-  memory: string | undefined,
-): Type<RecordChatTurnInterceptor> {
-  let interceptor = interceptors.get(memory);
-  if (!interceptor) {
+export const recordChatTurnInterceptor = oncePerInstanceName(
+  (memory): Type<RecordChatTurnInterceptor> => {
     @Injectable()
     class NamedRecordChatTurnInterceptor extends RecordChatTurnInterceptor {
       constructor(
@@ -223,9 +233,7 @@ export function recordChatTurnInterceptor(
         super(memory, service, reflector, adapterHost, modules);
       }
     }
-    interceptor = NamedRecordChatTurnInterceptor;
-    interceptors.set(memory, interceptor);
-    recorderClasses.set(memory, interceptor);
-  }
-  return interceptor;
-}
+    recorderClasses.set(memory, NamedRecordChatTurnInterceptor);
+    return NamedRecordChatTurnInterceptor;
+  },
+);
