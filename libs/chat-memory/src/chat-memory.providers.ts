@@ -36,9 +36,9 @@ export const chatMemoryProviders: Provider[] = [
     inject: [CHAT_MEMORY_RESOLVED_OPTIONS, CHAT_MEMORY_CONNECTION],
     useFactory: (
       { source }: ResolvedChatMemoryOptions,
-      { client, owned }: ChatMemoryConnection,
+      { client }: ChatMemoryConnection,
     ): ChatMemoryStore =>
-      source.kind === 'store' ? source.store : new RedisChatMemoryStore(client!, owned),
+      source.kind === 'store' ? source.store : new RedisChatMemoryStore(client!),
   },
   ChatMemoryService,
 ];

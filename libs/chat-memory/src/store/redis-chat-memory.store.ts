@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { ChatMemoryStore } from './chat-memory-store.interface.js';
 import { APPEND_SCRIPT, APPEND_SHA } from './redis-chat-memory.scripts.js';
-import { createWriteCoalescer, type WriteCoalescer } from './socket-write-coalescer.js';
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
@@ -11,23 +10,10 @@ function isNoScript(error: unknown): boolean {
  * @internal The Redis store: one List per conversation. `push` runs the append script by EVALSHA
  * and, when the server does not know it (first call after a restart, a failover or SCRIPT FLUSH),
  * sends it once by EVAL, which also caches it there. Reads are single commands. Works with `Redis`
- * and `Cluster` clients, and leaves the client as it was given (no `defineCommand`). On a client
- * the module created (`owned`), the writes of one tick are merged (`socket-write-coalescer.ts`).
+ * and `Cluster` clients, and leaves the client as it was given (no `defineCommand`).
  */
 export class RedisChatMemoryStore implements ChatMemoryStore {
-  private readonly coalesceWrites: WriteCoalescer | undefined;
-
-  constructor(
-    private readonly client: Redis | Cluster,
-    owned: boolean,
-  ) {
-    this.coalesceWrites = owned ? createWriteCoalescer(client) : undefined;
-  }
-
-  /** Whether writes of one tick are merged (a client the module created, with the fields it needs). */
-  get coalescing(): boolean {
-    return this.coalesceWrites !== undefined;
-  }
+  constructor(private readonly client: Redis | Cluster) {}
 
   push(
     key: string,
@@ -36,8 +22,7 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     ttlMs: number | null,
   ): Promise<number> {
     const ttl = ttlMs ?? 0;
-    this.coalesceWrites?.();
-    // Hot path: the one-entry case written out (no spread), and no closure per call.
+    // Hot path: the one-entry case written out (no spread).
     const sent =
       entries.length === 1
         ? this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, entries[0])
@@ -49,7 +34,6 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
   }
 
   range(key: string): Promise<string[]> {
-    this.coalesceWrites?.();
     return this.client.lrange(key, 0, -1);
   }
 
