@@ -157,8 +157,6 @@ export interface ResolvedChatMemoryOptions {
   readonly source: ChatMemorySource;
   /** For log lines: where the client connects (no credentials). */
   readonly target: string;
-  /** Command timeout of clients the module creates, in milliseconds. */
-  readonly commandTimeoutMs: number;
   readonly failFast: boolean;
   readonly readyTimeoutMs: number;
   readonly config: ResolvedChatMemoryConfig;

@@ -6,7 +6,7 @@ import { CHAT_ROLES, MAX_CONVERSATION_ID_LENGTH } from './chat-memory.constants.
  */
 
 /** A short, safe rendering of a value for an error message. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null)

@@ -15,7 +15,11 @@ function errorOf(options: unknown): ChatMemoryConfigError {
   throw new Error('resolved without an error');
 }
 
-const timeoutOf = (options: object) => resolveChatMemoryOptions(options).commandTimeoutMs;
+/** The `commandTimeout` of the client the module would create from `options` (a URL). */
+function timeoutOf(options: object): number | undefined {
+  const { source } = resolveChatMemoryOptions(options);
+  return source.kind === 'url' ? source.redisOptions.commandTimeout : undefined;
+}
 
 describe('resolveChatMemoryOptions', () => {
   it('applies the documented defaults, once, into a frozen spec', () => {
@@ -32,7 +36,7 @@ describe('resolveChatMemoryOptions', () => {
       url: 'redis://localhost:6379/0',
       redisOptions: { commandTimeout: 2000 },
     });
-    expect(spec).toMatchObject({ commandTimeoutMs: 2000, failFast: false, readyTimeoutMs: 5000 });
+    expect(spec).toMatchObject({ failFast: false, readyTimeoutMs: 5000 });
     expect(Object.isFrozen(spec)).toBe(true);
     expect(Object.isFrozen(spec.config)).toBe(true);
     expect(Object.isFrozen(spec.source)).toBe(true);

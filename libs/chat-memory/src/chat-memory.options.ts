@@ -105,7 +105,6 @@ export function resolveChatMemoryOptions(input: unknown): ResolvedChatMemoryOpti
   return Object.freeze({
     source: Object.freeze(source),
     target: describeTarget(source),
-    commandTimeoutMs: commandTimeoutMsOf(source, commandTimeoutMs),
     failFast,
     readyTimeoutMs,
     config: resolveConfig(config),
@@ -250,22 +249,6 @@ function resolveSentinel(
     );
   }
   return { kind: 'sentinel', sentinels, name: sentinel.name, redisOptions };
-}
-
-/** The command timeout of the client in use: ours as resolved, a given client's as it is. */
-function commandTimeoutMsOf(
-  source: ChatMemorySource,
-  commandTimeoutMs: number | undefined,
-): number {
-  switch (source.kind) {
-    case 'url':
-    case 'sentinel':
-      return source.redisOptions.commandTimeout!;
-    case 'cluster':
-      return source.options.redisOptions!.commandTimeout!;
-    default:
-      return commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  }
 }
 
 /** Where the client connects, for log lines (no credentials). */
