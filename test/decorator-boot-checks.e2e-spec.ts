@@ -92,6 +92,16 @@ describe('the recording decorators are checked when the application boots', () =
     ]);
   });
 
+  it('stops an app with @ConversationHistory() but no @RecordChatTurn() and no ChatMemoryModule at all', async () => {
+    const error = await bootModuleError({
+      imports: [{ module: class NoMemory {}, controllers: [HistoryOnlyController] }],
+    });
+    expect(error).toBeInstanceOf(ChatMemoryDecoratorError);
+    expect((error as ChatMemoryDecoratorError).problems).toEqual([
+      '@ConversationHistory() on HistoryOnlyController.chat() needs @RecordChatTurn() on the handler or its controller',
+    ]);
+  });
+
   it('lists every misuse at once', async () => {
     @Module({ controllers: [RecordedController, NamedController, HistoryOnlyController] })
     class Feature {}

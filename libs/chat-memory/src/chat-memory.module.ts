@@ -1,7 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CHAT_MEMORY_CONNECTION } from './chat-memory.constants.js';
 import { closeChatMemoryConnection, type ChatMemoryConnection } from './chat-memory.connection.js';
-import { ChatMemoryExplorer } from './chat-memory.explorer.js';
 import type { ChatMemoryModuleExtras } from './chat-memory.interfaces.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -19,7 +18,7 @@ import { createChatMemoryController } from './http/chat-memory.controller.js';
  * `getChatMemoryRedisToken(name)`). Options are checked at boot. A client the module created is
  * closed on application shutdown; a client you passed in is left open and untouched.
  */
-@Module({ providers: [...chatMemoryProviders, ChatMemoryExplorer] })
+@Module({ providers: chatMemoryProviders })
 export class ChatMemoryModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(CHAT_MEMORY_CONNECTION) private readonly connection: ChatMemoryConnection) {
     super();

@@ -1,6 +1,7 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { CONVERSATION_HISTORY_PARAM_METADATA } from '../chat-memory.constants.js';
 import { DecoratorMessages } from '../chat-memory.messages.js';
+import { RecordingSetupCheck } from './recording-setup.check.js';
 import { findTurnContext } from './turn-context.js';
 
 /**
@@ -14,7 +15,7 @@ export const ConversationHistory: () => ParameterDecorator = createParamDecorato
   (_data: unknown, context: ExecutionContext) => {
     const history = findTurnContext(context.switchToHttp().getRequest<object>())?.history;
     if (!history) {
-      // Only reachable when the boot check could not run (no ChatMemoryModule at all).
+      // The boot check (RecordingSetupCheck) stops such an app; kept for a handler Nest never scanned.
       throw new Error(
         DecoratorMessages.historyWithoutRecording(
           `${context.getClass().name}.${context.getHandler().name}()`,
@@ -26,10 +27,11 @@ export const ConversationHistory: () => ParameterDecorator = createParamDecorato
   [
     (target: object, key: string | symbol | undefined) => {
       if (key === undefined) return;
-      const handler: unknown = Reflect.get(target, key);
-      if (typeof handler === 'function') {
-        Reflect.defineMetadata(CONVERSATION_HISTORY_PARAM_METADATA, true, handler);
-      }
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+      if (typeof descriptor?.value !== 'function') return;
+      Reflect.defineMetadata(CONVERSATION_HISTORY_PARAM_METADATA, true, descriptor.value);
+      // Runs the boot check of the decorators, whether or not a ChatMemoryModule is there.
+      UseGuards(RecordingSetupCheck)(target, key, descriptor);
     },
   ],
 );

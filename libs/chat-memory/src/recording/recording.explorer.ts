@@ -11,7 +11,8 @@ const checked = new WeakSet<ModulesContainer>();
  * decorators: `@RecordChatTurn()` needs the service of its instance visible in the controller's
  * module (Nest injected it into the interceptor there, or not), and `@ConversationHistory()` needs
  * `@RecordChatTurn()`. Throws one `ChatMemoryDecoratorError` that names every handler at fault.
- * Runs when a `ChatMemoryModule` starts, and when a recording interceptor found no service.
+ * Runs at boot from every handler with `@ConversationHistory()` (`RecordingSetupCheck`), and from
+ * every recording interceptor that found no service.
  */
 export function assertRecordingSetup(modules: ModulesContainer, reflector: Reflector): void {
   if (checked.has(modules)) return;
