@@ -58,7 +58,7 @@ export class ChatMemoryService {
 
   /** Stores one message at the end of the conversation, trims it to the window and refreshes its TTL. */
   append(conversationId: string, role: ChatRole, content: string): Promise<void> {
-    // Hot path: not async, no closure until the store call, one promise layer of our own.
+    // Hot path: not async, one promise layer of our own (see push).
     try {
       assertConversationId(conversationId);
       assertRole(role);
@@ -66,12 +66,7 @@ export class ChatMemoryService {
     } catch (error) {
       return Promise.reject(error);
     }
-    const { keyPrefix, maxMessages, ttlMs } = this.config;
-    return this.store
-      .push(`${keyPrefix}:${conversationId}`, [encodeMessage(role, content)], maxMessages, ttlMs)
-      .then(ignore, (error: unknown) => {
-        throw storeError('append', conversationId, error);
-      });
+    return this.push('append', conversationId, [encodeMessage(role, content)]);
   }
 
   /** Stores a user message and the assistant's answer together, atomically: both or neither. */
@@ -83,16 +78,10 @@ export class ChatMemoryService {
     } catch (error) {
       return Promise.reject(error);
     }
-    const { keyPrefix, maxMessages, ttlMs } = this.config;
-    const entries = [
+    return this.push('appendTurn', conversationId, [
       encodeMessage('user', userContent),
       encodeMessage('assistant', assistantContent),
-    ];
-    return this.store
-      .push(`${keyPrefix}:${conversationId}`, entries, maxMessages, ttlMs)
-      .then(ignore, (error: unknown) => {
-        throw storeError('appendTurn', conversationId, error);
-      });
+    ]);
   }
 
   /**
@@ -133,6 +122,16 @@ export class ChatMemoryService {
     const key = this.keyOf(conversationId);
     const ms = await this.call('getTtl', conversationId, () => this.store.ttl(key));
     return ms === null ? null : ms / 1000;
+  }
+
+  /** One atomic write of `entries`, window and TTL applied; store failures become `ChatMemoryStoreError`. */
+  private push(operation: string, conversationId: string, entries: string[]): Promise<void> {
+    const { maxMessages, ttlMs } = this.config;
+    return this.store
+      .push(this.keyOf(conversationId), entries, maxMessages, ttlMs)
+      .then(ignore, (error: unknown) => {
+        throw storeError(operation, conversationId, error);
+      });
   }
 
   private keyOf(conversationId: string): string {
