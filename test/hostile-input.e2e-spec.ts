@@ -6,13 +6,16 @@ import {
   ChatMemoryService,
   InvalidContentError,
   InvalidConversationIdError,
+  InvalidMessageError,
   InvalidRoleError,
+  messageText,
   type ChatMessage,
   type ChatRole,
 } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
+import { ULID_PATTERN } from './support/helpers.js';
 import { startExampleApp } from './support/http-apps.js';
 import { useChatMemoryModules } from './support/modules.js';
 
@@ -48,14 +51,29 @@ beforeEach(async () => {
   await redis.flushall();
   // A conversation no property may touch.
   await memory.appendTurn('victim', 'do not touch', 'me');
+  victimEntries = await redis.lrange(`${PREFIX}:victim`, 0, -1);
 });
 
+let victimEntries: string[] = [];
+const ANY_ID = expect.stringMatching(ULID_PATTERN);
+
 async function expectVictimUntouched(): Promise<void> {
-  await expect(redis.lrange(`${PREFIX}:victim`, 0, -1)).resolves.toEqual([
-    '{"role":"user","content":"do not touch"}',
-    '{"role":"assistant","content":"me"}',
+  expect(victimEntries.map((entry) => JSON.parse(entry) as unknown)).toEqual([
+    { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'user', c: 'do not touch' },
+    { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'assistant', c: 'me' },
   ]);
+  await expect(redis.lrange(`${PREFIX}:victim`, 0, -1)).resolves.toEqual(victimEntries);
 }
+
+/** Stores one message the way its role needs: a tool message answers a tool call. */
+const appendOne = (id: string, message: ChatMessage) =>
+  message.role === 'tool'
+    ? memory.append(id, { ...message, toolCallId: 'call_1' })
+    : memory.append(id, message.role, message.content);
+
+/** The stored messages without the id and time the library added. */
+const withoutIdAndTime = (history: ChatMessage[]) =>
+  history.map(({ id: _id, createdAt: _createdAt, ...rest }) => rest);
 
 // UTF-16 code units, lone surrogates included.
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
@@ -96,8 +114,13 @@ const role = fc.constantFrom<ChatRole>(...CHAT_ROLES);
 const chatMessage = fc
   .tuple(role, hostileString)
   .map(([r, content]): ChatMessage => ({ role: r, content }));
-/** Anything that is not a string: numbers, objects, arrays, null, objects with __proto__ keys... */
-const nonString = fc.anything().filter((v) => typeof v !== 'string');
+/**
+ * Anything that is not a string: numbers, objects, arrays, null, objects with __proto__ keys...
+ * except the empty array, which is valid content (a message with no parts).
+ */
+const nonString = fc
+  .anything()
+  .filter((v) => typeof v !== 'string' && !(Array.isArray(v) && v.length === 0));
 
 /** The name of the error a call rejected with, or 'ok'. */
 const outcome = (promise: Promise<unknown>): Promise<string> =>
@@ -116,13 +139,13 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
         const id = `conv-${n++}`;
         const stored: ChatMessage[] = [];
         for (const sent of messages) {
-          const fits = Buffer.byteLength(sent.content, 'utf8') <= MAX_CONTENT_BYTES;
-          const result = await outcome(memory.append(id, sent.role, sent.content));
+          const fits = Buffer.byteLength(messageText(sent), 'utf8') <= MAX_CONTENT_BYTES;
+          const result = await outcome(appendOne(id, sent));
           expect(result).toBe(fits ? 'ok' : InvalidContentError.name);
-          if (fits) stored.push(sent);
+          if (fits) stored.push(sent.role === 'tool' ? { ...sent, toolCallId: 'call_1' } : sent);
         }
         const history = await memory.getHistory(id);
-        expect(history).toStrictEqual(stored);
+        expect(withoutIdAndTime(history)).toStrictEqual(stored);
         // Byte for byte: the same UTF-16 code units, lone surrogates included.
         history.forEach((m, i) => expect(m.content === stored[i].content).toBe(true));
         await expect(memory.count(id)).resolves.toBe(stored.length);
@@ -173,8 +196,9 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     expect(keys).toEqual(new Set([...accepted].map((id) => `${PREFIX}:${id}`)));
     accepted.delete('victim');
     for (const id of accepted) {
-      await expect(redis.lrange(`${PREFIX}:${id}`, 0, -1)).resolves.toEqual([
-        '{"role":"user","content":"kept"}',
+      const entries = await redis.lrange(`${PREFIX}:${id}`, 0, -1);
+      expect(entries.map((entry) => JSON.parse(entry) as unknown)).toEqual([
+        { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'user', c: 'kept' },
       ]);
     }
   });
@@ -190,9 +214,17 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
         await expect(memory.append('c', bad as ChatRole, 'x')).rejects.toBeInstanceOf(
           InvalidRoleError,
         );
-        await expect(memory.append('c', 'user', bad)).rejects.toBeInstanceOf(InvalidContentError);
-        await expect(memory.appendTurn('c', bad, 'x')).rejects.toBeInstanceOf(InvalidContentError);
-        await expect(memory.appendTurn('c', 'x', bad)).rejects.toBeInstanceOf(InvalidContentError);
+        // An array is taken for content parts, an object for a message: both are checked as such.
+        const isObject = value !== null && typeof value === 'object';
+        await expect(memory.append('c', 'user', bad)).rejects.toBeInstanceOf(
+          Array.isArray(value) ? InvalidMessageError : InvalidContentError,
+        );
+        await expect(memory.appendTurn('c', bad, 'x')).rejects.toBeInstanceOf(
+          isObject ? InvalidMessageError : InvalidContentError,
+        );
+        await expect(memory.appendTurn('c', 'x', bad)).rejects.toBeInstanceOf(
+          isObject ? InvalidMessageError : InvalidContentError,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -203,7 +235,7 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
         InvalidRoleError,
       );
       await expect(memory.append('c', 'user', value as string)).rejects.toBeInstanceOf(
-        InvalidContentError,
+        Array.isArray(value) ? InvalidMessageError : InvalidContentError,
       );
     }
     await expect(memory.count('c')).resolves.toBe(0);
@@ -242,7 +274,7 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     ).rejects.toBeInstanceOf(InvalidContentError);
     expect(Date.now() - started).toBeLessThan(1000);
     const history = await service.getHistory('huge');
-    expect(history.map((m) => Buffer.byteLength(m.content))).toEqual([limit, limit]);
+    expect(history.map((m) => Buffer.byteLength(messageText(m)))).toEqual([limit, limit]);
   });
 });
 
@@ -255,6 +287,11 @@ function oracle(entry: string): ChatMessage | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  // Native entries are not generated here (the message-model tests cover them); an entry with
+  // another "v" is of a newer format and skipped.
+  const version = (value as Record<string, unknown>).v;
+  if (version === 1) throw new Error(`the oracle does not model native entries: ${entry}`);
+  if (version !== undefined) return undefined;
   const { role: r, content } = value as Record<string, unknown>;
   if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
   if (typeof content !== 'string') return undefined;
@@ -303,11 +340,8 @@ describe('entries written into Redis by something else (property-based)', () => 
         const expected = entries.map(oracle).filter((m): m is ChatMessage => m !== undefined);
         await expect(memory.getHistory(id)).resolves.toStrictEqual(expected);
         // Appending to a polluted conversation still works and keeps the garbage as it was.
-        await memory.append(id, 'user', 'after');
-        await expect(memory.getHistory(id)).resolves.toStrictEqual([
-          ...expected,
-          { role: 'user', content: 'after' },
-        ]);
+        const [after] = await memory.append(id, 'user', 'after');
+        await expect(memory.getHistory(id)).resolves.toStrictEqual([...expected, after]);
       }),
       { numRuns: RUNS },
     );
@@ -402,16 +436,25 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
         expect(!accepted || valid).toBe(true);
         // Stored exactly (one turn more), or nothing at all.
         const after = await redis.lrange(`app:${id}`, 0, -1);
-        const assistantEntry = expect.stringMatching(/^\{"role":"assistant","content":/);
-        expect(after).toEqual(
+        expect(after.slice(0, before.length)).toEqual(before);
+        // The user's message, then the answer: the agent's steps, ending with an assistant message.
+        const added = after
+          .slice(before.length)
+          .map((entry) => JSON.parse(entry) as { r: string; c: unknown });
+        expect({
+          first: added[0] ?? null,
+          answered: added.length >= 2 && added.at(-1)?.r === 'assistant',
+        }).toEqual(
           accepted
-            ? [...before, JSON.stringify({ role: 'user', content: message }), assistantEntry]
-            : before,
+            ? { first: { v: 1, i: ANY_ID, r: 'user', c: message }, answered: true }
+            : { first: null, answered: false },
         );
         const readBack = accepted
-          ? ((await request(http).get(`${path}/history`).expect(200)).body as ChatMessage[]).at(-2)
+          ? ((await request(http).get(`${path}/history`).expect(200)).body as ChatMessage[]).at(
+              -added.length,
+            )
           : { role: 'user', content: message };
-        expect(readBack).toEqual({ role: 'user', content: message });
+        expect(readBack).toMatchObject({ role: 'user', content: message });
         const reason = res.body?.message;
         expect(res.status !== 400 || typeof reason === 'string' || Array.isArray(reason)).toBe(
           true,

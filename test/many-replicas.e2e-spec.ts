@@ -1,7 +1,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatMemoryService } from 'nestjs-chat-memory';
+import { ChatMemoryService, messageText } from 'nestjs-chat-memory';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
@@ -105,7 +105,7 @@ describe('several replicas (separate Node processes) writing the same conversati
           const [user, assistant] = [history[i], history[i + 1]];
           expect(user.role).toBe('user');
           expect(assistant.role).toBe('assistant');
-          const match = /^q (w\d+\/\d+) (.*)$/su.exec(user.content);
+          const match = /^q (w\d+\/\d+) (.*)$/su.exec(messageText(user));
           expect(match).not.toBeNull();
           const [, turn, rest] = match!;
           expect(rest).toBe(padding); // not torn

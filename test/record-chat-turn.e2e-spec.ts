@@ -20,8 +20,10 @@ import {
   ChatMemoryService,
   ChatMemoryStoreError,
   ConversationHistory,
+  InvalidMessageError,
   RecordChatTurn,
   type ChatMessage,
+  type ChatMessageInput,
   type ChatTurnRecordErrorContext,
   type RecordChatTurnOptions,
 } from 'nestjs-chat-memory';
@@ -189,6 +191,45 @@ class RecordingController {
   file(): StreamableFile {
     return new StreamableFile(Buffer.from('file content'));
   }
+
+  /** An agent step: the answer option returns (a promise of) the tool call, its result and the reply. */
+  @Post(':conversationId/agent')
+  @RecordChatTurn({
+    onRecordError,
+    answer: async (result) => (result as { steps: ChatMessageInput[] }).steps,
+    message: (req) => {
+      const body = req.body as { message: string; imageUrl?: string };
+      return body.imageUrl === undefined
+        ? body.message
+        : {
+            role: 'user',
+            content: [
+              { type: 'text', text: body.message },
+              { type: 'image', url: body.imageUrl },
+            ],
+            metadata: { via: 'test' },
+          };
+    },
+  })
+  agent(@Body('message') message: string) {
+    const steps: ChatMessageInput[] = [
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'clock', arguments: '{"tz":"UTC"}' }],
+      },
+      { role: 'tool', toolCallId: 'call_1', name: 'clock', content: '12:00' },
+      { role: 'assistant', content: `It is noon, ${message}.` },
+    ];
+    return { reply: `It is noon, ${message}.`, steps };
+  }
+
+  /** The answer option returns something that is not an answer (a user message). */
+  @Post(':conversationId/bad-steps')
+  @RecordChatTurn({ onRecordError, answer: () => [{ role: 'user', content: 'not an answer' }] })
+  badSteps() {
+    return { reply: 'ok' };
+  }
 }
 
 /**
@@ -225,6 +266,57 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
   afterEach(() => vi.restoreAllMocks());
 
   const warnings = () => warn.mock.calls.map((call) => String(call[0]));
+  /** The stored messages as `{ role, content }`, after checking each has an id and a time. */
+  const textTurns = async (conversationId: string) => {
+    const history = await memory.getHistory(conversationId);
+    for (const message of history) {
+      expect(message.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      expect(message.createdAt).toBeTypeOf('number');
+    }
+    return history.map(({ role, content }) => ({ role, content }));
+  };
+
+  it('records the tool steps an answer option returns, with the user message, in one write', async () => {
+    const res = await request(url)
+      .post('/chat/ag1/agent')
+      .send({ message: 'Ada', imageUrl: 'https://example.com/cat.png' })
+      .expect(201);
+    expect(res.body.reply).toBe('It is noon, Ada.');
+    const history = await memory.getHistory('ag1');
+    expect(history.map(({ id: _id, createdAt: _at, ...rest }) => rest)).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Ada' },
+          { type: 'image', url: 'https://example.com/cat.png' },
+        ],
+        metadata: { via: 'test' },
+      },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'clock', arguments: '{"tz":"UTC"}' }],
+      },
+      { role: 'tool', toolCallId: 'call_1', name: 'clock', content: '12:00' },
+      { role: 'assistant', content: 'It is noon, Ada.' },
+    ]);
+    // One write: the ids were made in one go, in order.
+    const ids = history.map((m) => m.id as string);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(history.map((m) => m.createdAt)).size).toBe(1);
+    expect(recordErrors).toEqual([]);
+  });
+
+  it('records nothing, and logs why, when the answer option returns a message that is not an answer', async () => {
+    await request(url)
+      .post('/chat/ag2/bad-steps')
+      .send({ message: 'x' })
+      .expect(201, { reply: 'ok' });
+    expect(await memory.count('ag2')).toBe(0);
+    expect(recordErrors).toHaveLength(1);
+    expect(recordErrors[0].error).toBeInstanceOf(InvalidMessageError);
+    expect(warnings().join('\n')).toContain('assistant[0].role: must have role assistant or tool');
+  });
 
   it('records the message and the answer, and gives the handler the history before the turn', async () => {
     await request(url)
@@ -232,7 +324,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .send({ message: 'hello' })
       .expect(200, { reply: 'hello (after 0)' });
     // Written before the response was sent: no polling needed.
-    expect(await memory.getHistory('c1')).toEqual([
+    expect(await textTurns('c1')).toEqual([
       { role: 'user', content: 'hello' },
       { role: 'assistant', content: 'hello (after 0)' },
     ]);
@@ -245,7 +337,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
 
   it('takes a string result as the answer', async () => {
     await request(url).post('/chat/c2/plain').send({ message: 'hi' }).expect(201, 'plain: hi');
-    expect(await memory.getHistory('c2')).toEqual([
+    expect(await textTurns('c2')).toEqual([
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'plain: hi' },
     ]);
@@ -253,7 +345,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
 
   it('takes the last value of an Observable on a plain route, as sent', async () => {
     await request(url).post('/chat/c6/observable').send({ message: 'obs' }).expect(201, 'obs 1');
-    expect(await memory.getHistory('c6')).toEqual([
+    expect(await textTurns('c6')).toEqual([
       { role: 'user', content: 'obs' },
       { role: 'assistant', content: 'obs 1' },
     ]);
@@ -265,7 +357,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .set('x-conversation-id', 'from-header')
       .send({ message: 'm1' })
       .expect(200);
-    expect(await memory.getHistory('from-header')).toEqual([
+    expect(await textTurns('from-header')).toEqual([
       { role: 'user', content: 'm1' },
       { role: 'assistant', content: 'header: m1' },
     ]);
@@ -273,7 +365,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .post('/chat/anonymous/by-body')
       .send({ message: 'm2', conversationId: 'from-body' })
       .expect(200);
-    expect(await memory.getHistory('from-body')).toEqual([
+    expect(await textTurns('from-body')).toEqual([
       { role: 'user', content: 'm2' },
       { role: 'assistant', content: 'body: m2' },
     ]);
@@ -284,7 +376,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .post('/chat/c3/custom')
       .send({ prompt: 'p' })
       .expect(201, { text: 'custom p' });
-    expect(await memory.getHistory('custom-c3')).toEqual([
+    expect(await textTurns('custom-c3')).toEqual([
       { role: 'user', content: 'p' },
       { role: 'assistant', content: 'CUSTOM P' },
     ]);
@@ -305,7 +397,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .expect(201, { something: 'else' });
     expect(await memory.count('c5')).toBe(0);
     expect(warnings()).toContain(
-      'Could not record the chat turn of conversation "c5": no answer in the handler result (a string, or a string reply or content field)',
+      'Could not record the chat turn of conversation "c5": no answer in the handler result (a string, a string reply or content field, or the message(s) the answer option returns)',
     );
     expect(recordErrors).toHaveLength(1);
     expect(recordErrors[0].conversationId).toBe('c5');
@@ -336,7 +428,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     expect(res.headers['content-type']).toMatch(/text\/event-stream/);
     expect(res.text).toContain('data: You');
     expect(res.text).toContain('data:  streams');
-    expect(await memory.getHistory('s1')).toEqual([
+    expect(await textTurns('s1')).toEqual([
       { role: 'user', content: 'streams' },
       { role: 'assistant', content: 'You said streams' },
     ]);
@@ -346,7 +438,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     await request(url).get('/chat/s4/sse-history?message=one').expect(200);
     const res = await request(url).get('/chat/s4/sse-history?message=two').expect(200);
     expect(res.text).toContain('data: after 2');
-    expect(await memory.getHistory('s4')).toEqual([
+    expect(await textTurns('s4')).toEqual([
       { role: 'user', content: 'one' },
       { role: 'assistant', content: 'after 0 messages' },
       { role: 'user', content: 'two' },
@@ -373,9 +465,11 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .poll(() => memory.getHistory('s2'), { timeout: 5000, interval: 50 })
       .toHaveLength(2);
     const [user, assistant] = await memory.getHistory('s2');
-    expect(user).toEqual({ role: 'user', content: 'go' });
+    expect(user).toMatchObject({ role: 'user', content: 'go' });
+    expect(user.metadata).toBeUndefined();
     expect(assistant.role).toBe('assistant');
     expect(assistant.content).toMatch(/^w0 w1 w2 (w\d+ )* \[interrupted\]$/);
+    expect(assistant.metadata).toEqual({ interrupted: true });
   });
 
   it('records nothing for an interrupted stream with onDisconnect: skip', async () => {
@@ -388,7 +482,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
   it('records chunked text (an async iterable) when it completes, decoding split UTF-8', async () => {
     const res = await request(url).get('/chat/k1/chunks?message=you').expect(200);
     expect(res.text).toBe('Chunked réply to you');
-    expect(await memory.getHistory('k1')).toEqual([
+    expect(await textTurns('k1')).toEqual([
       { role: 'user', content: 'you' },
       { role: 'assistant', content: 'Chunked réply to you' },
     ]);
@@ -401,6 +495,7 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
       .toHaveLength(2);
     const [, assistant] = await memory.getHistory('k2');
     expect(assistant.content).toMatch(/^c0 c1 c2 (c\d+ )* \[interrupted\]$/);
+    expect(assistant.metadata).toEqual({ interrupted: true });
   });
 
   it('skips @Res() handlers and StreamableFile results with a one-time warning', async () => {

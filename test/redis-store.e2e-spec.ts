@@ -9,7 +9,7 @@ import {
 } from 'nestjs-chat-memory';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, startRedisServer, type TestRedisServer } from '../support/redis-server.js';
-import { redisUrl, uniquePrefix } from './support/helpers.js';
+import { redisUrl, roleContent, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
 
 const boot = useChatMemoryModules();
@@ -26,12 +26,12 @@ describe('Redis store: keys, TTL and round trips', () => {
   it('keeps one List per conversation at `${keyPrefix}:${conversationId}`', async () => {
     const keyPrefix = uniquePrefix();
     const memory = (await boot({ url: redisUrl(), config: { keyPrefix } })).get(ChatMemoryService);
-    await memory.appendTurn('conv-1', 'hi', 'hello');
+    const [user, assistant] = await memory.appendTurn('conv-1', 'hi', 'hello');
     await expect(redis.type(`${keyPrefix}:conv-1`)).resolves.toBe('list');
     await expect(redis.keys(`${keyPrefix}*`)).resolves.toEqual([`${keyPrefix}:conv-1`]);
     await expect(redis.lrange(`${keyPrefix}:conv-1`, 0, -1)).resolves.toEqual([
-      '{"role":"user","content":"hi"}',
-      '{"role":"assistant","content":"hello"}',
+      `{"v":1,"i":"${user.id}","r":"user","c":"hi"}`,
+      `{"v":1,"i":"${assistant.id}","r":"assistant","c":"hello"}`,
     ]);
   });
 
@@ -140,7 +140,7 @@ describe('Redis store: keys, TTL and round trips', () => {
       await expect(commandsDuring(() => memory.appendTurn('c', 'q', 'a'))).resolves.toEqual({
         evalsha: 1,
       });
-      await expect(memory.getHistory('c')).resolves.toEqual([
+      expect(roleContent(await memory.getHistory('c'))).toEqual([
         { role: 'user', content: 'before' },
         { role: 'user', content: 'after' },
         { role: 'user', content: 'q' },
@@ -160,7 +160,7 @@ describe('Redis store: keys, TTL and round trips', () => {
   });
 });
 
-describe('wire compatibility with the Python RedisChatMemory (keyPrefix "ractogateway:memory")', () => {
+describe("wire compatibility with the Python RedisChatMemory (wireFormat 'ractogateway')", () => {
   let redis: Redis;
   beforeAll(() => {
     redis = new Redis(redisUrl());
@@ -191,7 +191,10 @@ describe('wire compatibility with the Python RedisChatMemory (keyPrefix "ractoga
     const key = `ractogateway:memory:${id}`;
     await redis.rpush(key, ...pythonEntries);
     const memory = (
-      await boot({ url: redisUrl(), config: { keyPrefix: 'ractogateway:memory' } })
+      await boot({
+        url: redisUrl(),
+        config: { keyPrefix: 'ractogateway:memory', wireFormat: 'ractogateway' },
+      })
     ).get(ChatMemoryService);
     await expect(memory.getHistory(id)).resolves.toStrictEqual(expected);
     // Appending to a Python-written conversation keeps its entries and the shared window.
@@ -213,7 +216,10 @@ describe('wire compatibility with the Python RedisChatMemory (keyPrefix "ractoga
     }
     const id = uniquePrefix('py').replaceAll('.', '_');
     const memory = (
-      await boot({ url: redisUrl(), config: { keyPrefix: 'ractogateway:memory' } })
+      await boot({
+        url: redisUrl(),
+        config: { keyPrefix: 'ractogateway:memory', wireFormat: 'ractogateway' },
+      })
     ).get(ChatMemoryService);
     for (const message of expected)
       await memory.append(id, message.role as 'user', message.content);
@@ -358,7 +364,7 @@ describe('when Redis is unreachable', () => {
       // The restarted server kept nothing on disk. The write that timed out during the outage
       // stayed in ioredis' offline queue and may be applied on reconnect (documented in the README).
       const history = await memory.getHistory('c');
-      expect(history.at(-1)).toEqual({ role: 'user', content: 'after' });
+      expect(history.at(-1)).toMatchObject({ role: 'user', content: 'after' });
       expect(history.map((m) => m.content)).not.toContain('before');
     } finally {
       await server.stop();

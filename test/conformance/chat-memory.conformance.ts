@@ -2,13 +2,18 @@ import {
   ChatMemoryService,
   InvalidContentError,
   InvalidConversationIdError,
+  InvalidMessageError,
   InvalidRoleError,
   type ChatMemoryConfig,
   type ChatMemoryModuleOptions,
+  messageText,
   type ChatRole,
 } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
-import { sleep, uniquePrefix } from '../support/helpers.js';
+import { roleContent, sleep, ULID_PATTERN, uniquePrefix } from '../support/helpers.js';
+
+const ANY_ID = expect.stringMatching(ULID_PATTERN);
+const ANY_TIME = expect.any(Number);
 import { useChatMemoryModules } from '../support/modules.js';
 
 /**
@@ -33,20 +38,31 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       await expect(memory.count('nobody')).resolves.toBe(0);
     });
 
-    it('returns appended messages oldest first, as plain { role, content } objects', async () => {
+    it('returns appended messages oldest first, as plain objects with an id and a time', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
       await memory.append('conv_abc', 'system', 'Be brief.');
       await memory.append('conv_abc', 'user', 'What is the capital of France?');
       await memory.append('conv_abc', 'assistant', 'Paris.');
-      await memory.append('conv_abc', 'tool', '{"temp": 21}');
+      await memory.append('conv_abc', { role: 'tool', toolCallId: 'c1', content: '{"temp": 21}' });
       const history = await memory.getHistory('conv_abc');
       expect(history).toStrictEqual([
-        { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: 'What is the capital of France?' },
-        { role: 'assistant', content: 'Paris.' },
-        { role: 'tool', content: '{"temp": 21}' },
+        { id: ANY_ID, role: 'system', content: 'Be brief.', createdAt: ANY_TIME },
+        {
+          id: ANY_ID,
+          role: 'user',
+          content: 'What is the capital of France?',
+          createdAt: ANY_TIME,
+        },
+        { id: ANY_ID, role: 'assistant', content: 'Paris.', createdAt: ANY_TIME },
+        {
+          id: ANY_ID,
+          role: 'tool',
+          content: '{"temp": 21}',
+          toolCallId: 'c1',
+          createdAt: ANY_TIME,
+        },
       ]);
-      for (const message of history) expect(Object.keys(message)).toEqual(['role', 'content']);
+      expect(Object.keys(history[0])).toEqual(['id', 'role', 'content', 'createdAt']);
       await expect(memory.count('conv_abc')).resolves.toBe(4);
     });
 
@@ -54,8 +70,12 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       const memory = await service({ keyPrefix: uniquePrefix() });
       await memory.append('a', 'user', 'for a');
       await memory.append('b', 'user', 'for b');
-      await expect(memory.getHistory('a')).resolves.toEqual([{ role: 'user', content: 'for a' }]);
-      await expect(memory.getHistory('b')).resolves.toEqual([{ role: 'user', content: 'for b' }]);
+      expect(roleContent(await memory.getHistory('a'))).toEqual([
+        { role: 'user', content: 'for a' },
+      ]);
+      expect(roleContent(await memory.getHistory('b'))).toEqual([
+        { role: 'user', content: 'for b' },
+      ]);
     });
 
     it('keeps a sliding window of the last maxTurns * 2 messages', async () => {
@@ -78,7 +98,7 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
     it('appendTurn stores the user message then the answer, and the window slides by whole turns', async () => {
       const memory = await service({ keyPrefix: uniquePrefix(), maxTurns: 2 });
       for (let t = 1; t <= 3; t++) await memory.appendTurn('t', `question ${t}`, `answer ${t}`);
-      await expect(memory.getHistory('t')).resolves.toStrictEqual([
+      expect(roleContent(await memory.getHistory('t'))).toStrictEqual([
         { role: 'user', content: 'question 2' },
         { role: 'assistant', content: 'answer 2' },
         { role: 'user', content: 'question 3' },
@@ -158,9 +178,20 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       await expect(memory.count('v')).resolves.toBe(0);
     });
 
-    it('rejects non-string content with InvalidContentError and writes nothing', async () => {
+    it('rejects content that is neither a string nor a message with a typed error and writes nothing', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
-      for (const content of [null, undefined, 42, { text: 'x' }, ['x']] as unknown[]) {
+      for (const content of [{ text: 'x' }, ['x'], [{ type: 'text' }]] as unknown[]) {
+        await expect(memory.append('v', 'user', content as string)).rejects.toBeInstanceOf(
+          content instanceof Array ? InvalidMessageError : InvalidContentError,
+        );
+        await expect(memory.appendTurn('v', 'ok', content as string)).rejects.toBeInstanceOf(
+          InvalidMessageError,
+        );
+        await expect(memory.appendTurn('v', content as string, 'ok')).rejects.toBeInstanceOf(
+          InvalidMessageError,
+        );
+      }
+      for (const content of [null, undefined, 42, true] as unknown[]) {
         await expect(memory.append('v', 'user', content as string)).rejects.toBeInstanceOf(
           InvalidContentError,
         );
@@ -244,7 +275,7 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
         const [user, assistant] = [history[i], history[i + 1]];
         expect(user.role).toBe('user');
         expect(assistant.role).toBe('assistant');
-        const id = user.content.slice(2);
+        const id = messageText(user).slice(2);
         expect(assistant.content).toBe(`a ${id}`);
         expect(seen.has(id)).toBe(false);
         seen.add(id);

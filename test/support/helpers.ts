@@ -9,3 +9,21 @@ export const uniquePrefix = (name = 'test'): string => `t.${name}.${randomUUID()
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A message id the library assigned: a ULID. */
+export const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/**
+ * The messages as `{ role, content }`, after checking that each one has a library-assigned id and
+ * a time (for tests about what was stored, not about the message model).
+ */
+export function roleContent(
+  messages: readonly { id?: string; role: string; content: unknown; createdAt?: number }[],
+): { role: string; content: unknown }[] {
+  for (const message of messages) {
+    if (!ULID_PATTERN.test(message.id ?? '') || typeof message.createdAt !== 'number') {
+      throw new Error(`not a stored message with an id and a time: ${JSON.stringify(message)}`);
+    }
+  }
+  return messages.map(({ role, content }) => ({ role, content }));
+}

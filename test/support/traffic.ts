@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ChatMemoryService } from 'nestjs-chat-memory';
+import { messageText, type ChatMemoryService } from 'nestjs-chat-memory';
 import { expect } from 'vitest';
 
 interface Attempt {
@@ -72,11 +72,11 @@ export function writeTraffic(memory: ChatMemoryService, ids: readonly string[]) 
         expect(history.length % 2).toBe(0);
         const seqs: number[] = [];
         for (let i = 0; i < history.length; i += 2) {
-          const match = new RegExp(`^q ${id} (\\d+)$`).exec(history[i].content);
+          const match = new RegExp(`^q ${id} (\\d+)$`).exec(messageText(history[i]));
           expect(history[i].role).toBe('user');
           expect(match, `entry ${i} of ${id}: ${history[i].content}`).not.toBeNull();
           const seq = Number(match![1]);
-          expect(history[i + 1]).toEqual({ role: 'assistant', content: `a ${id} ${seq}` });
+          expect(history[i + 1]).toMatchObject({ role: 'assistant', content: `a ${id} ${seq}` });
           expect(seq).toBeLessThan(log.length);
           seqs.push(seq);
         }

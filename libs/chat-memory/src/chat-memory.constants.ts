@@ -22,6 +22,18 @@ export const DEFAULT_MAX_TURNS = 10;
 export const DEFAULT_KEY_PREFIX = 'chat-memory';
 /** Default largest message content, in UTF-8 bytes (64 KiB). */
 export const DEFAULT_MAX_CONTENT_BYTES = 64 * 1024;
+/** Default largest message metadata, in UTF-8 bytes of its JSON (16 KiB). */
+export const DEFAULT_MAX_METADATA_BYTES = 16 * 1024;
+/** How entries are written: the library's own versioned JSON, or the Python original's `{"role","content"}`. */
+export const WIRE_FORMATS = ['native', 'ractogateway'] as const;
+/** Longest caller-given message id. */
+export const MAX_MESSAGE_ID_LENGTH = 128;
+/** A caller-given message id: letters, digits and `_ . : -`, starting with a letter or digit. */
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** Longest tool call id, tool call name, `toolCallId` and `name`. */
+export const MAX_NAME_LENGTH = 256;
+/** Most messages one `append` call may store. */
+export const MAX_MESSAGES_PER_CALL = 1000;
 /** Default ioredis `commandTimeout` for clients the module creates, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 /** Default time boot waits for Redis with `connection.failFast`, in milliseconds. */

@@ -12,7 +12,7 @@ export class ChatMemoryError extends Error {
 export class ChatMemoryValidationError extends ChatMemoryError {
   constructor(
     /** The argument that was rejected. */
-    readonly field: 'conversationId' | 'role' | 'content',
+    readonly field: 'conversationId' | 'role' | 'content' | 'message',
     message: string,
   ) {
     super(message);
@@ -37,6 +37,20 @@ export class InvalidRoleError extends ChatMemoryValidationError {
 export class InvalidContentError extends ChatMemoryValidationError {
   constructor(message: string) {
     super('content', message);
+  }
+}
+
+/**
+ * A message is malformed (an unknown field, a tool call on a non-assistant message, a missing
+ * `toolCallId`, a bad part, id or metadata), or cannot be written in the configured `wireFormat`.
+ */
+export class InvalidMessageError extends ChatMemoryValidationError {
+  constructor(
+    /** Where in the input, e.g. `messages[1].toolCalls[0].arguments`. */
+    readonly path: string,
+    message: string,
+  ) {
+    super('message', `${path}: ${message}`);
   }
 }
 

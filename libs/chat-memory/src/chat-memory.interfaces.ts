@@ -1,16 +1,17 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { CHAT_ROLES } from './chat-memory.constants.js';
+import type { WIRE_FORMATS } from './chat-memory.constants.js';
 import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
 import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
 
-/** A message role: `system`, `user`, `assistant` or `tool`. */
-export type ChatRole = (typeof CHAT_ROLES)[number];
+export type { ChatMessage, ChatRole } from './chat-message.interfaces.js';
 
-/** One stored message, as returned by `ChatMemoryService.getHistory()`. */
-export interface ChatMessage {
-  role: ChatRole;
-  content: string;
-}
+/**
+ * How entries are written. `'native'`: the library's versioned JSON, which keeps ids, times, parts,
+ * tool calls and metadata. `'ractogateway'`: exactly `{"role":...,"content":...}` as the Python
+ * original writes it, so a Python service can keep reading and writing the same conversations;
+ * only plain text messages can then be stored.
+ */
+export type ChatMemoryWireFormat = (typeof WIRE_FORMATS)[number];
 
 /** How conversations are kept. Every field is optional; defaults are those of the original `RedisChatMemory`. */
 export interface ChatMemoryConfig {
@@ -23,8 +24,19 @@ export interface ChatMemoryConfig {
   ttlSeconds?: number | null;
   /** Key namespace; a conversation lives at `${keyPrefix}:${conversationId}`. Default `'chat-memory'`. */
   keyPrefix?: string;
-  /** Largest accepted message content in UTF-8 bytes. Default `65536` (64 KiB). */
+  /**
+   * Largest accepted message body in UTF-8 bytes: the content string, or the JSON of its parts,
+   * plus the JSON of its tool calls. Default `65536` (64 KiB).
+   */
   maxContentBytes?: number;
+  /** Largest accepted message `metadata`, in UTF-8 bytes of its JSON. Default `16384` (16 KiB). */
+  maxMetadataBytes?: number;
+  /**
+   * How entries are written: `'native'` (versioned JSON, every field kept) or `'ractogateway'`
+   * (exactly `{"role","content"}`, readable by the Python original; a message with anything else
+   * is refused). Entries of both formats are always read. Default `'native'`.
+   */
+  wireFormat?: ChatMemoryWireFormat;
 }
 
 /** Options of `ChatMemoryModule.forRoot()` (and what a `forRootAsync()` factory returns). */
@@ -134,6 +146,8 @@ export interface ResolvedChatMemoryConfig {
   readonly ttlMs: number | null;
   readonly keyPrefix: string;
   readonly maxContentBytes: number;
+  readonly maxMetadataBytes: number;
+  readonly wireFormat: ChatMemoryWireFormat;
 }
 
 /** @internal Where the store lives: exactly one of the ways to reach Redis, or a custom store. */

@@ -1,4 +1,8 @@
-import { CHAT_ROLES, MAX_CONVERSATION_ID_LENGTH } from './chat-memory.constants.js';
+import {
+  CHAT_ROLES,
+  MAX_CONVERSATION_ID_LENGTH,
+  MAX_MESSAGE_ID_LENGTH,
+} from './chat-memory.constants.js';
 
 /**
  * @internal Every text the library throws or logs, in one place. Values from the caller are shown
@@ -49,11 +53,58 @@ export const ArgumentMessages = {
     `conversationId must be 1-${MAX_CONVERSATION_ID_LENGTH} characters long, got ${length}`,
   conversationIdCharacters: (got: string) =>
     `conversationId may only contain letters, digits and _ . : @ = -, got ${describeValue(got)}`,
-  role: (got: unknown) => `role must be one of ${CHAT_ROLES.join(', ')}, got ${describeValue(got)}`,
+  role: (got: unknown, label = 'role') =>
+    `${label} must be one of ${CHAT_ROLES.join(', ')}, got ${describeValue(got)}`,
   contentType: (label: string, got: unknown) =>
     `${label} must be a string, got ${describeValue(got)}`,
+  messageContentType: (label: string, got: unknown) =>
+    `${label} must be a string or an array of parts, got ${describeValue(got)}`,
   contentSize: (label: string, bytes: number, max: number) =>
     `${label} is ${bytes} bytes, more than the limit of ${max} bytes (config.maxContentBytes)`,
+} as const;
+
+/** Errors of `InvalidMessageError`: the text after `<path>: `. */
+export const MessageMessages = {
+  notAnObject: (got: unknown) => `must be a message object, got ${describeValue(got)}`,
+  unknownField: (field: string, known: readonly string[]) =>
+    `unknown field ${JSON.stringify(field)} (known: ${known.join(', ')})`,
+  noMessages: () => 'needs at least one message',
+  tooManyMessages: (count: number, max: number) =>
+    `has ${count} messages, more than ${max} in one call`,
+  string: (got: unknown) => `must be a string, got ${describeValue(got)}`,
+  nonEmptyString: (max: number, got: unknown) =>
+    `must be a string of 1-${max} characters, got ${describeValue(got)}`,
+  messageId: (got: unknown) =>
+    `must be 1-${MAX_MESSAGE_ID_LENGTH} characters from [A-Za-z0-9_.:-], starting with a letter or digit, got ${describeValue(got)}`,
+  duplicateId: (id: string) =>
+    `repeats the id ${JSON.stringify(id)} of an earlier message of the same call`,
+  createdAt: (got: unknown) =>
+    `must be a non-negative integer (milliseconds since the epoch), got ${describeValue(got)}`,
+  partType: (got: unknown) =>
+    `must be a part of type text, image, file or reasoning, got ${describeValue(got)}`,
+  urlOrData: (type: string) => `a ${type} part needs exactly one of url and data`,
+  mediaTypeRequired: (type: string) =>
+    type === 'file' ? 'a file part needs a mediaType' : 'an image given as data needs a mediaType',
+  toolCallsRole: (role: string) =>
+    `tool calls belong on assistant messages, not on ${role} messages`,
+  toolCallsArray: (got: unknown) =>
+    `must be a non-empty array of tool calls, got ${describeValue(got)}`,
+  duplicateToolCallId: (id: string) => `repeats the tool call id ${JSON.stringify(id)}`,
+  argumentsType: (got: unknown) =>
+    `must be a string (the JSON text of the arguments, as the model produced it), got ${describeValue(got)}`,
+  toolCallIdRequired: () => 'a tool message needs toolCallId, the id of the tool call it answers',
+  toolCallIdRole: (role: string) => `toolCallId belongs on tool messages, not on ${role} messages`,
+  jsonObject: (got: unknown) => `must be a JSON object, got ${describeValue(got)}`,
+  notJson: (what: string) => `is not JSON: ${what}`,
+  tooDeep: (max: number) => `nests deeper than ${max} levels`,
+  bodySize: (bytes: number, max: number) =>
+    `content and tool calls are ${bytes} bytes, more than the limit of ${max} bytes (config.maxContentBytes)`,
+  metadataSize: (bytes: number, max: number) =>
+    `is ${bytes} bytes of JSON, more than the limit of ${max} bytes (config.maxMetadataBytes)`,
+  turnRole: (expected: string, got: unknown) =>
+    `must have role ${expected}, got ${describeValue(got)}`,
+  ractogateway: (field: string) =>
+    `${field} cannot be stored with wireFormat 'ractogateway', which writes only {"role","content"} (plain text) for the Python original; use the default wireFormat 'native'`,
 } as const;
 
 /** Errors about where the decorators are used, found when the application boots. */
@@ -71,7 +122,8 @@ export const DecoratorMessages = {
 /** Everything the recording interceptor logs. */
 export const RecordingMessages = {
   noUserMessage: (source: string) => `no user message in ${source}`,
-  noAnswer: () => 'no answer in the handler result (a string, or a string reply or content field)',
+  noAnswer: () =>
+    'no answer in the handler result (a string, a string reply or content field, or the message(s) the answer option returns)',
   notRecorded: (conversationId: string | undefined, error: unknown) =>
     `Could not record the chat turn of conversation ${JSON.stringify(conversationId ?? null)}: ${reasonOf(error)}`,
   hookFailed: (error: unknown) => `onRecordError failed: ${reasonOf(error)}`,
@@ -110,7 +162,7 @@ export const StoreMessages = {
     `Chat memory ${operation} failed for conversation "${conversationId}": ${reasonOf(cause)}`,
   skippedEntries: (key: string, skipped: readonly number[]) =>
     `Skipped ${skipped.length} stored entr${skipped.length === 1 ? 'y' : 'ies'} of "${key}" ` +
-    `that ${skipped.length === 1 ? 'is' : 'are'} not a {role, content} message (index ${skipped.join(', ')})`,
+    `that ${skipped.length === 1 ? 'is' : 'are'} not a message this version can read (index ${skipped.join(', ')})`,
   unguardedController: (path: string) =>
     `The chat memory controller at /${path} has no guards and no canAccess: anyone who ` +
     'can reach it can read, write and delete every conversation',

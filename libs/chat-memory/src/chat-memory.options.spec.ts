@@ -30,6 +30,8 @@ describe('resolveChatMemoryOptions', () => {
       ttlMs: null,
       keyPrefix: 'chat-memory',
       maxContentBytes: 65536,
+      maxMetadataBytes: 16384,
+      wireFormat: 'native',
     });
     expect(spec.source).toEqual({
       kind: 'url',

@@ -4,9 +4,11 @@ import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_KEY_PREFIX,
   DEFAULT_MAX_CONTENT_BYTES,
+  DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_MAX_TURNS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_REDIS_URL,
+  WIRE_FORMATS,
   MAX_CONVERSATION_ID_LENGTH,
   REDIS_URL_PROTOCOLS,
 } from './chat-memory.constants.js';
@@ -14,6 +16,7 @@ import { ChatMemoryConfigError } from './chat-memory.errors.js';
 import type {
   ChatMemoryModuleExtras,
   ChatMemoryModuleOptions,
+  ChatMemoryWireFormat,
   ChatMemorySource,
   ResolvedChatMemoryConfig,
   ResolvedChatMemoryOptions,
@@ -23,7 +26,14 @@ import { OptionMessages } from './chat-memory.messages.js';
 /** The keys each options object may have; anything else is a typo or a misplaced option. */
 const KNOWN_KEYS = {
   '': ['url', 'client', 'redisOptions', 'cluster', 'sentinel', 'connection', 'config', 'store'],
-  config: ['maxTurns', 'ttlSeconds', 'keyPrefix', 'maxContentBytes'],
+  config: [
+    'maxTurns',
+    'ttlSeconds',
+    'keyPrefix',
+    'maxContentBytes',
+    'maxMetadataBytes',
+    'wireFormat',
+  ],
   connection: ['commandTimeoutMs', 'failFast', 'readyTimeoutMs'],
   cluster: ['nodes', 'options'],
   sentinel: ['sentinels', 'name'],
@@ -305,7 +315,31 @@ function resolveConfig(config: Record<string, unknown>): ResolvedChatMemoryConfi
     fail('config.maxContentBytes', OptionMessages.expected('a positive integer', maxContentBytes));
   }
 
-  return Object.freeze({ maxTurns, maxMessages: maxTurns * 2, ttlMs, keyPrefix, maxContentBytes });
+  const maxMetadataBytes = config.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
+  if (!isPositiveInteger(maxMetadataBytes)) {
+    fail(
+      'config.maxMetadataBytes',
+      OptionMessages.expected('a positive integer', maxMetadataBytes),
+    );
+  }
+
+  const wireFormat = config.wireFormat ?? 'native';
+  if (!(WIRE_FORMATS as readonly unknown[]).includes(wireFormat)) {
+    fail(
+      'config.wireFormat',
+      OptionMessages.expected(WIRE_FORMATS.map((f) => `'${f}'`).join(' or '), wireFormat),
+    );
+  }
+
+  return Object.freeze({
+    maxTurns,
+    maxMessages: maxTurns * 2,
+    ttlMs,
+    keyPrefix,
+    maxContentBytes,
+    maxMetadataBytes,
+    wireFormat: wireFormat as ChatMemoryWireFormat,
+  });
 }
 
 /** Checks the `name` extra of `forRoot` / `forRootAsync`. */

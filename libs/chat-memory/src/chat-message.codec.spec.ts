@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessages, encodeMessage, toMessage } from './chat-message.codec.js';
+import { decodeMessages, encodeLegacy, toMessage } from './chat-message.codec.js';
 
-describe('encodeMessage', () => {
+describe('encodeLegacy (the Python format)', () => {
   it('writes a JSON object with role then content, and nothing else', () => {
-    expect(encodeMessage('user', 'Hi "you"')).toBe('{"role":"user","content":"Hi \\"you\\""}');
+    expect(encodeLegacy('user', 'Hi "you"')).toBe('{"role":"user","content":"Hi \\"you\\""}');
   });
 });
 
@@ -71,7 +71,7 @@ describe('decodeMessages', () => {
       '{"role":"user","content":"a"},{"role":"user","content":"b"}', // two values in one entry
       '{"role":"user","content":"c","x":[{"y":1}', // one value split over two entries
       '{"z":1}]}',
-      encodeMessage('assistant', 'real'),
+      encodeLegacy('assistant', 'real'),
     ];
     expect(decodeMessages(entries)).toEqual({
       messages: [{ role: 'assistant', content: 'real' }],
@@ -82,10 +82,10 @@ describe('decodeMessages', () => {
 
 const window = (n: number, size: number): string[] =>
   Array.from({ length: n }, (_, i) =>
-    encodeMessage(i % 2 === 0 ? 'user' : 'assistant', `${i} ${'x'.repeat(size)}`),
+    encodeLegacy(i % 2 === 0 ? 'user' : 'assistant', `${i} ${'x'.repeat(size)}`),
   );
 
-describe('encodeMessage, byte for byte', () => {
+describe('encodeLegacy, byte for byte', () => {
   it.each(['system', 'user', 'assistant', 'tool'] as const)(
     'writes exactly what JSON.stringify({ role, content }) writes, role %s',
     (role) => {
@@ -96,7 +96,7 @@ describe('encodeMessage, byte for byte', () => {
         'Café 日本 😀 \u2028',
         '\ud800 lone',
       ]) {
-        expect(encodeMessage(role, content)).toBe(JSON.stringify({ role, content }));
+        expect(encodeLegacy(role, content)).toBe(JSON.stringify({ role, content }));
       }
     },
   );

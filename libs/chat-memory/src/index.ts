@@ -14,9 +14,22 @@ export type {
   ChatMemoryModuleExtras,
   ChatMemoryModuleOptions,
   ChatMemorySentinelOptions,
-  ChatMessage,
-  ChatRole,
+  ChatMemoryWireFormat,
 } from './chat-memory.interfaces.js';
+export type {
+  ChatContentPart,
+  ChatFilePart,
+  ChatImagePart,
+  ChatMessage,
+  ChatMessageInput,
+  ChatReasoningPart,
+  ChatRole,
+  ChatTextPart,
+  ChatToolCall,
+  JsonObject,
+  JsonValue,
+} from './chat-message.interfaces.js';
+export { messageText } from './chat-message.codec.js';
 export {
   ChatMemoryConfigError,
   ChatMemoryConnectionError,
@@ -26,6 +39,7 @@ export {
   ChatMemoryValidationError,
   InvalidContentError,
   InvalidConversationIdError,
+  InvalidMessageError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
 export {

@@ -81,15 +81,16 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
       return this.memory.getHistory(conversationId);
     }
 
-    /** Appends one message; answers 201 with it. */
+    /** Appends one message; answers 201 with it as stored (with its `id` and `createdAt`). */
     @Post(':conversationId/messages')
     @HttpCode(HttpStatus.CREATED)
     async append(
       @Param('conversationId') conversationId: string,
       @Body() body: AppendChatMessageDto,
     ): Promise<ChatMessage> {
-      await this.memory.append(conversationId, body.role, body.content);
-      return { role: body.role, content: body.content };
+      // A plain object: the DTO instance would carry no class-specific behaviour worth storing.
+      const [stored] = await this.memory.append(conversationId, { ...body });
+      return stored;
     }
 
     /** Deletes the conversation; answers 204. */

@@ -1,14 +1,51 @@
-import { IsIn, IsString } from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString } from 'class-validator';
 import { CHAT_ROLES } from '../chat-memory.constants.js';
-import type { ChatRole } from '../chat-memory.interfaces.js';
+import type {
+  ChatContentPart,
+  ChatMessageInput,
+  ChatRole,
+  ChatToolCall,
+  JsonObject,
+} from '../chat-message.interfaces.js';
 
-/** Body of `POST /:conversationId/messages`: one message to append. */
-export class AppendChatMessageDto {
+/**
+ * Body of `POST /:conversationId/messages`: one message to append (a `ChatMessageInput`). The
+ * fields are checked here for their kind; the service then checks the message in full (parts,
+ * tool calls, sizes) and answers 400 for anything it refuses.
+ */
+export class AppendChatMessageDto implements ChatMessageInput {
+  /** A message id of your own; assigned by the library when left out. */
+  @IsOptional()
+  @IsString()
+  id?: string;
+
   /** `system`, `user`, `assistant` or `tool`. */
   @IsIn(CHAT_ROLES)
   role: ChatRole;
 
-  /** The text; at most `maxContentBytes` UTF-8 bytes (checked by the service). */
+  /** The text, or an array of parts; at most `maxContentBytes` UTF-8 bytes. */
+  @IsDefined()
+  content: string | ChatContentPart[];
+
+  /** Tool calls of an assistant message. */
+  @IsOptional()
+  @IsArray()
+  toolCalls?: ChatToolCall[];
+
+  /** The id of the tool call a tool message answers. */
+  @IsOptional()
   @IsString()
-  content: string;
+  toolCallId?: string;
+
+  @IsOptional()
+  @IsString()
+  name?: string;
+
+  @IsOptional()
+  @IsObject()
+  metadata?: JsonObject;
+
+  @IsOptional()
+  @IsInt()
+  createdAt?: number;
 }

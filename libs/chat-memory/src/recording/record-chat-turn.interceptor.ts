@@ -20,6 +20,7 @@ import { RecordingMessages } from '../chat-memory.messages.js';
 import type { ChatMemoryService } from '../chat-memory.service.js';
 import { getChatMemoryToken } from '../chat-memory.tokens.js';
 import { assertConversationId } from '../chat-memory.validation.js';
+import type { ChatMessageInput } from '../chat-message.interfaces.js';
 import { prefetchHistory } from './conversation-history.prefetch.js';
 import { oncePerInstanceName, recorderClasses, type RecorderStatus } from './recorder-classes.js';
 import { assertRecordingSetup } from './recording.explorer.js';
@@ -46,6 +47,8 @@ interface Turn {
   readonly options: RecordChatTurnOptions;
   readonly memory: ChatMemoryService;
 }
+
+const isObject = (value: unknown): value is object => value !== null && typeof value === 'object';
 
 const isWebBody = (value: unknown): boolean =>
   (typeof Response !== 'undefined' && value instanceof Response) ||
@@ -126,14 +129,21 @@ export abstract class RecordChatTurnInterceptor
       conversationId = (options.conversationId ?? defaultConversationId)(request);
       assertConversationId(conversationId);
       const message = (options.message ?? defaultMessage)(request);
-      if (typeof message !== 'string') {
+      if (typeof message !== 'string' && !isObject(message)) {
         throw new InvalidContentError(
           RecordingMessages.noUserMessage(options.message ? 'the message option' : 'body.message'),
         );
       }
-      const answer = answerOf();
-      if (typeof answer !== 'string') throw new InvalidContentError(RecordingMessages.noAnswer());
-      await turn.memory.appendTurn(conversationId, message, answer);
+      const answer = await answerOf();
+      if (typeof answer !== 'string' && !isObject(answer)) {
+        throw new InvalidContentError(RecordingMessages.noAnswer());
+      }
+      // Checked by appendTurn: a user message, and an assistant message or assistant/tool steps.
+      await turn.memory.appendTurn(
+        conversationId,
+        message as string | ChatMessageInput,
+        answer as string | ChatMessageInput | ChatMessageInput[],
+      );
     } catch (error) {
       this.logger.warn(RecordingMessages.notRecorded(conversationId, error));
       if (options.onRecordError) {
@@ -204,7 +214,13 @@ export abstract class RecordChatTurnInterceptor
       interrupted: (text: StreamText) => {
         if ((turn.options.onDisconnect ?? 'record') === 'skip') return Promise.resolve();
         const marker = turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER;
-        return this.record(turn, () => `${text.finish()}${marker}`);
+        return this.record(turn, () => {
+          const content = `${text.finish()}${marker}`;
+          // The Python format has no metadata: the marker alone says it there.
+          return turn.memory.wireFormat === 'ractogateway'
+            ? content
+            : { role: 'assistant', content, metadata: { interrupted: true } };
+        });
       },
     };
   }

@@ -31,12 +31,19 @@ export interface RecordChatTurnOptions {
    * `conversationId` field of the body, then the `x-conversation-id` header.
    */
   conversationId?: (request: ChatTurnRequest) => string | undefined;
-  /** Where the user's message comes from. Default: the `message` field of the body. */
+  /**
+   * Where the user's message comes from: its text, or a `ChatMessageInput` with role `user` (for
+   * images, files, metadata). Default: the `message` field of the body.
+   */
   message?: (request: ChatTurnRequest) => unknown;
   /**
-   * Where the answer comes from, given what the handler returned. Default: the result itself when
-   * it is a string, else its `reply` field, else its `content` field (when they are strings).
-   * Not used for streams (see `chunk`).
+   * Where the answer comes from, given what the handler returned: its text, an assistant
+   * `ChatMessageInput`, or the steps of an agent (`assistant` and `tool` messages, in order), or
+   * a promise of one of them. They are stored with the user's message in one atomic write. The
+   * adapters have helpers for common results: `fromAiSdkResult` (`nestjs-chat-memory/ai-sdk`) for
+   * a `generateText` / `streamText` result, `fromOpenAIChatCompletion` (`nestjs-chat-memory/openai`).
+   * Default: the result itself when it is a string, else its `reply` field, else its `content`
+   * field (when they are strings). Not used for streams (see `chunk`).
    */
   answer?: (result: unknown, request: ChatTurnRequest) => unknown;
   /**
@@ -48,7 +55,9 @@ export interface RecordChatTurnOptions {
   chunk?: (chunk: unknown) => string | undefined;
   /**
    * What to do with a stream the client left before it completed: `'record'` stores what was
-   * sent so far followed by `interruptedMarker`; `'skip'` stores nothing. Default `'record'`.
+   * sent so far followed by `interruptedMarker`, as an assistant message with
+   * `metadata: { interrupted: true }` (the marker only, with `wireFormat: 'ractogateway'`);
+   * `'skip'` stores nothing. Default `'record'`.
    */
   onDisconnect?: 'record' | 'skip';
   /** Appended to the partial answer of an interrupted stream. Default `' [interrupted]'`. */
