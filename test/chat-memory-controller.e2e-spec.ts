@@ -82,6 +82,8 @@ describe.each(HTTP_ADAPTERS)('the chat memory controller on %s', (_name, adapter
         .post(`${base}/messages`)
         .send({ role: 'assistant', content: 'hi there' })
         .expect(201);
+      expect(hi.body).toMatchObject({ role: 'assistant', content: 'hi there' });
+      expect(hi.body.id > hello.body.id).toBe(true);
       await request(url).get(`${base}/messages`).expect(200, [hello.body, hi.body]);
       const info = await request(url).get(base).expect(200);
       expect(info.body).toMatchObject({ conversationId: 'c1', count: 2 });
@@ -104,6 +106,11 @@ describe.each(HTTP_ADAPTERS)('the chat memory controller on %s', (_name, adapter
         'a content that is not a string',
         { role: 'user', content: 42 },
         /content must be a string or an array of parts/,
+      ],
+      [
+        'a tool message without toolCallId',
+        { role: 'tool', content: 'x' },
+        /a tool message needs toolCallId/,
       ],
       [
         'an unknown field',

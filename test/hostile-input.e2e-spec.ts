@@ -47,6 +47,8 @@ beforeAll(async () => {
   });
   memory = moduleRef.get(ChatMemoryService);
 });
+/** The victim's entries as they were written, before each test. */
+let victimEntries: string[] = [];
 beforeEach(async () => {
   await redis.flushall();
   // A conversation no property may touch.
@@ -54,7 +56,6 @@ beforeEach(async () => {
   victimEntries = await redis.lrange(`${PREFIX}:victim`, 0, -1);
 });
 
-let victimEntries: string[] = [];
 const ANY_ID = expect.stringMatching(ULID_PATTERN);
 
 async function expectVictimUntouched(): Promise<void> {
@@ -71,9 +72,13 @@ const appendOne = (id: string, message: ChatMessage) =>
     ? memory.append(id, { ...message, toolCallId: 'call_1' })
     : memory.append(id, message.role, message.content);
 
-/** The stored messages without the id and time the library added. */
+/** The stored messages without the id and time the library added (after checking they are there). */
 const withoutIdAndTime = (history: ChatMessage[]) =>
-  history.map(({ id: _id, createdAt: _createdAt, ...rest }) => rest);
+  history.map(({ id, createdAt, ...rest }) => {
+    expect(id).toMatch(ULID_PATTERN);
+    expect(createdAt).toEqual(expect.any(Number));
+    return rest;
+  });
 
 // UTF-16 code units, lone surrogates included.
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
@@ -278,6 +283,14 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
   });
 });
 
+/** The milliseconds a ULID starts with (10 digits of Crockford base32). */
+function ulidTime(id: string): number {
+  let time = 0;
+  for (const digit of id.slice(0, 10)) time = time * 32 + CROCKFORD.indexOf(digit);
+  return time;
+}
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
 /** What a read must return for a raw entry: the message, or nothing when it is not one. */
 function oracle(entry: string): ChatMessage | undefined {
   let value: unknown;
@@ -287,10 +300,27 @@ function oracle(entry: string): ChatMessage | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  // Native entries are not generated here (the message-model tests cover them); an entry with
-  // another "v" is of a newer format and skipped.
+  // Only plain native text entries are generated here (the message-model tests cover the other
+  // fields); an entry with another "v" is of a newer format and skipped.
   const version = (value as Record<string, unknown>).v;
-  if (version === 1) throw new Error(`the oracle does not model native entries: ${entry}`);
+  if (version === 1) {
+    const { i, r, c, ...rest } = value as Record<string, unknown>;
+    delete rest.v;
+    if (typeof i !== 'string' || !ULID_PATTERN.test(i) || Object.keys(rest).length > 0) {
+      throw new Error(`the oracle does not model this native entry: ${entry}`);
+    }
+    if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
+    // Parts read back only when every one has its type's fields.
+    const isPart = (part: unknown) =>
+      part !== null &&
+      typeof part === 'object' &&
+      ((part as { type?: unknown }).type === 'text' ||
+        (part as { type?: unknown }).type === 'reasoning') &&
+      typeof (part as { text?: unknown }).text === 'string';
+    if (typeof c !== 'string' && !(Array.isArray(c) && c.every(isPart))) return undefined;
+    const content = c as ChatMessage['content'];
+    return { id: i, role: r as ChatRole, content, createdAt: ulidTime(i) };
+  }
   if (version !== undefined) return undefined;
   const { role: r, content } = value as Record<string, unknown>;
   if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
@@ -300,6 +330,36 @@ function oracle(entry: string): ChatMessage | undefined {
 
 describe('entries written into Redis by something else (property-based)', () => {
   const validEntry = chatMessage.map((m) => JSON.stringify(m));
+  /** A native entry, as another replica writes it; its role and content may be wrong. */
+  const nativeEntry = fc
+    .record({
+      time: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      random: fc.string({ unit: fc.constantFrom(...CROCKFORD), minLength: 16, maxLength: 16 }),
+      r: fc.oneof({ arbitrary: role, weight: 4 }, fc.anything()),
+      // Text, parts (some of them broken), or something that is neither a string nor an array.
+      c: fc.oneof(
+        { arbitrary: hostileString, weight: 4 },
+        fc.array(
+          fc.oneof(
+            { arbitrary: hostileString.map((text) => ({ type: 'text', text })), weight: 4 },
+            fc.constantFrom(null, 1, 'text', { type: 'evil' }, { type: 'text' }, { type: 'image' }),
+            fc.anything(),
+          ),
+          { maxLength: 3 },
+        ),
+        fc.anything().filter((c) => typeof c !== 'string' && !Array.isArray(c)),
+      ),
+    })
+    .map(({ time, random, r, c }) => {
+      let id = '';
+      for (let t = time, k = 0; k < 10; k++, t = Math.floor(t / 32)) id = CROCKFORD[t % 32] + id;
+      return JSON.stringify({ v: 1, i: id + random, r, c }) ?? 'undefined';
+    });
+  /** Any JSON, except objects with a top-level "v" (a version; native entries come from above). */
+  const anyJson = fc.json().filter((text) => {
+    const value: unknown = JSON.parse(text);
+    return value === null || typeof value !== 'object' || !Object.hasOwn(value, 'v');
+  });
   const wrongShape = fc
     .record(
       {
@@ -312,8 +372,9 @@ describe('entries written into Redis by something else (property-based)', () => 
     .map((m) => JSON.stringify(m) ?? 'undefined');
   const garbage = fc.oneof(
     validEntry,
+    nativeEntry,
     wrongShape,
-    fc.json(),
+    anyJson,
     hostileString,
     // Fragments that only make sense when glued to their neighbours.
     fc.constantFrom(

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChatMemoryService, messageText } from 'nestjs-chat-memory';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, uniquePrefix } from './support/helpers.js';
+import { redisUrl, ULID_PATTERN, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
 
 const root = join(import.meta.dirname, '..');
@@ -86,6 +86,7 @@ describe('several replicas (separate Node processes) writing the same conversati
       await boot({ config: { keyPrefix: narrow, maxTurns: NARROW_MAX_TURNS } })
     ).get(ChatMemoryService);
     const everyTurn = new Set<string>();
+    const everyId: string[] = [];
     for (let c = 0; c < CONVERSATIONS; c++) {
       const id = `c${c}`;
       // Which turns went to this conversation: turn t of every worker with t % CONVERSATIONS === c.
@@ -110,6 +111,12 @@ describe('several replicas (separate Node processes) writing the same conversati
           const [, turn, rest] = match!;
           expect(rest).toBe(padding); // not torn
           expect(assistant.content).toBe(`a ${turn} ${padding}`); // its own answer, adjacent
+          // Ids assigned by each replica: ULIDs, the answer's after its question's.
+          expect(user.id).toMatch(ULID_PATTERN);
+          expect(assistant.id).toMatch(ULID_PATTERN);
+          expect(assistant.id! > user.id!).toBe(true);
+          expect([typeof user.createdAt, typeof assistant.createdAt]).toEqual(['number', 'number']);
+          if (window === Infinity) everyId.push(user.id!, assistant.id!);
           expect(expected.has(turn)).toBe(true);
           expect(seen.has(turn)).toBe(false); // not duplicated
           seen.add(turn);
@@ -120,5 +127,7 @@ describe('several replicas (separate Node processes) writing the same conversati
       }
     }
     expect(everyTurn.size).toBe(WORKERS * TURNS_PER_WORKER);
+    // No two messages got the same id, though four processes made them at the same time.
+    expect(new Set(everyId).size).toBe(everyId.length);
   }, 60_000);
 });

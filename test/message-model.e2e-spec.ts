@@ -517,12 +517,15 @@ describe('stored entries on Redis', () => {
       '{"v":1,"i":"01ARZ3NDEKTSV4RRFFQ69G5FAV","r":"user","c":"ok"}',
       '{"v":1,"i":"01ARZ3NDEKTSV4RRFFQ69G5FAV","r":"user","c":"x","tc":"not an array"}',
       '{"v":1,"i":"no-time","r":"user","c":"no createdAt at all"}',
+      '{"v":1,"i":"01ARZ3NDEKTSV4RRFFQ69G5FAV","r":"user","c":[null]}',
+      '{"v":1,"i":"01ARZ3NDEKTSV4RRFFQ69G5FAV","r":"user","c":[{"type":"image"}]}',
+      '{"v":1,"i":"01ARZ3NDEKTSV4RRFFQ69G5FAV","r":"assistant","c":"","tc":[{"id":"a","name":"b"}]}',
     );
     const history = await memory.getHistory('odd');
     expect(history).toEqual([
       { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', role: 'user', content: 'ok', createdAt: 1469922850259 },
     ]);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('index 0, 2, 3'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('index 0, 2, 3, 4, 5, 6'));
   });
 
   it("with wireFormat 'ractogateway', writes exactly the Python original's entries and refuses what they cannot hold", async () => {

@@ -12,13 +12,17 @@ import {
 } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, roleContent, uniquePrefix } from './support/helpers.js';
+import { redisUrl, roleContent, ULID_PATTERN, uniquePrefix } from './support/helpers.js';
 import { HTTP_ADAPTERS, startHttpApp } from './support/http-apps.js';
 
-/** Role and content of each raw entry of a list (native entries: `r` and `c`), to see where writes went. */
+/**
+ * Role and content (`r` and `c`) of each raw entry of a list, to see where writes went, after
+ * checking that each is a native entry with a library-assigned id.
+ */
 async function rawEntries(redis: Redis, key: string): Promise<{ r: unknown; c: unknown }[]> {
   return (await redis.lrange(key, 0, -1)).map((entry) => {
-    const { r, c } = JSON.parse(entry) as { r: unknown; c: unknown };
+    const { v, i, r, c } = JSON.parse(entry) as { v: unknown; i: unknown; r: unknown; c: unknown };
+    expect({ v, i }).toEqual({ v: 1, i: expect.stringMatching(ULID_PATTERN) });
     return { r, c };
   });
 }
@@ -192,11 +196,11 @@ describe.each(HTTP_ADAPTERS)('named instances on %s', (_name, adapter) => {
     await expect(redis.llen(`${prefixes.alpha}:${id}`)).resolves.toBe(2);
     await expect(redis.llen(`${prefixes.beta}:${id}`)).resolves.toBe(4);
     await expect(redis.llen(`${prefixes.default}:${id}`)).resolves.toBe(2);
-    await expect(rawEntries(redis, `${prefixes.beta}:${id}`)).resolves.toMatchObject([
+    await expect(rawEntries(redis, `${prefixes.beta}:${id}`)).resolves.toEqual([
       { r: 'user', c: 'two' },
-      { r: 'assistant' },
+      { r: 'assistant', c: 'beta: two' },
       { r: 'user', c: 'three' },
-      { r: 'assistant' },
+      { r: 'assistant', c: 'beta: three' },
     ]);
     const { body } = await request(url).get(`/chat/counts/${id}`).expect(200);
     expect(body).toEqual({ alpha: 2, beta: 4, unnamed: 2, betaPing: 'PONG' });

@@ -11,10 +11,10 @@ import {
 } from 'nestjs-chat-memory';
 import { describe, expect, it } from 'vitest';
 import { roleContent, sleep, ULID_PATTERN, uniquePrefix } from '../support/helpers.js';
+import { useChatMemoryModules } from '../support/modules.js';
 
 const ANY_ID = expect.stringMatching(ULID_PATTERN);
 const ANY_TIME = expect.any(Number);
-import { useChatMemoryModules } from '../support/modules.js';
 
 /**
  * Module options for one service under test: `config` is what the test needs (window, TTL, prefix).
@@ -40,11 +40,28 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
 
     it('returns appended messages oldest first, as plain objects with an id and a time', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
-      await memory.append('conv_abc', 'system', 'Be brief.');
-      await memory.append('conv_abc', 'user', 'What is the capital of France?');
-      await memory.append('conv_abc', 'assistant', 'Paris.');
-      await memory.append('conv_abc', { role: 'tool', toolCallId: 'c1', content: '{"temp": 21}' });
+      const started = Date.now();
+      const appended = [
+        ...(await memory.append('conv_abc', 'system', 'Be brief.')),
+        ...(await memory.append('conv_abc', 'user', 'What is the capital of France?')),
+        ...(await memory.append('conv_abc', 'assistant', 'Paris.')),
+        ...(await memory.append('conv_abc', {
+          role: 'tool',
+          toolCallId: 'c1',
+          content: '{"temp": 21}',
+        })),
+      ];
       const history = await memory.getHistory('conv_abc');
+      // append resolves to the messages as they read back: same ids, same times.
+      expect(history).toStrictEqual(appended);
+      // Ids made later sort after ids made earlier; times are those of the writes.
+      const ids = history.map((m) => m.id!);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual(ids);
+      for (const { createdAt } of history) {
+        expect(createdAt).toBeGreaterThanOrEqual(started);
+        expect(createdAt).toBeLessThanOrEqual(Date.now());
+      }
       expect(history).toStrictEqual([
         { id: ANY_ID, role: 'system', content: 'Be brief.', createdAt: ANY_TIME },
         {
@@ -178,11 +195,27 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       await expect(memory.count('v')).resolves.toBe(0);
     });
 
+    it('rejects a tool message without the id of the call it answers, and writes nothing', async () => {
+      const memory = await service({ keyPrefix: uniquePrefix() });
+      await expect(memory.append('v', 'tool', 'x')).rejects.toBeInstanceOf(InvalidMessageError);
+      await expect(memory.append('v', { role: 'tool', content: 'x' })).rejects.toBeInstanceOf(
+        InvalidMessageError,
+      );
+      await expect(
+        memory.appendTurn('v', 'q', [
+          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'f', arguments: '{}' }] },
+          { role: 'tool', content: 'x' },
+          { role: 'assistant', content: 'a' },
+        ]),
+      ).rejects.toBeInstanceOf(InvalidMessageError);
+      await expect(memory.count('v')).resolves.toBe(0);
+    });
+
     it('rejects content that is neither a string nor a message with a typed error and writes nothing', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
       for (const content of [{ text: 'x' }, ['x'], [{ type: 'text' }]] as unknown[]) {
         await expect(memory.append('v', 'user', content as string)).rejects.toBeInstanceOf(
-          content instanceof Array ? InvalidMessageError : InvalidContentError,
+          Array.isArray(content) ? InvalidMessageError : InvalidContentError,
         );
         await expect(memory.appendTurn('v', 'ok', content as string)).rejects.toBeInstanceOf(
           InvalidMessageError,

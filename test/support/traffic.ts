@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { messageText, type ChatMemoryService } from 'nestjs-chat-memory';
 import { expect } from 'vitest';
+import { ULID_PATTERN } from './helpers.js';
 
 interface Attempt {
   seq: number;
@@ -76,7 +77,12 @@ export function writeTraffic(memory: ChatMemoryService, ids: readonly string[]) 
           expect(history[i].role).toBe('user');
           expect(match, `entry ${i} of ${id}: ${history[i].content}`).not.toBeNull();
           const seq = Number(match![1]);
-          expect(history[i + 1]).toMatchObject({ role: 'assistant', content: `a ${id} ${seq}` });
+          expect(history[i + 1]).toEqual({
+            id: expect.stringMatching(ULID_PATTERN),
+            role: 'assistant',
+            content: `a ${id} ${seq}`,
+            createdAt: expect.any(Number),
+          });
           expect(seq).toBeLessThan(log.length);
           seqs.push(seq);
         }

@@ -44,6 +44,16 @@ describe('resolveChatMemoryOptions', () => {
     expect(Object.isFrozen(spec.source)).toBe(true);
   });
 
+  it('takes the given wireFormat and maxMetadataBytes', () => {
+    const { config } = resolveChatMemoryOptions({
+      config: { wireFormat: 'ractogateway', maxMetadataBytes: 100 },
+    });
+    expect(config).toMatchObject({ wireFormat: 'ractogateway', maxMetadataBytes: 100 });
+    expect(resolveChatMemoryOptions({ config: { wireFormat: 'native' } }).config.wireFormat).toBe(
+      'native',
+    );
+  });
+
   it('keeps millisecond precision of the TTL', () => {
     expect(resolveChatMemoryOptions({ config: { ttlSeconds: 0.5 } }).config.ttlMs).toBe(500);
     expect(resolveChatMemoryOptions({ config: { ttlSeconds: 0.001 } }).config.ttlMs).toBe(1);
@@ -111,7 +121,31 @@ describe('resolveChatMemoryOptions', () => {
       'a typo in config',
       { config: { maxTurn: 5 } },
       'config.maxTurn',
-      /known here: maxTurns, ttlSeconds/,
+      /known here: maxTurns, ttlSeconds, keyPrefix, maxContentBytes, maxMetadataBytes, wireFormat\)/,
+    ],
+    [
+      'an unknown wireFormat',
+      { config: { wireFormat: 'python' } },
+      'config.wireFormat',
+      /expected 'native' or 'ractogateway', got "python"/,
+    ],
+    [
+      'a wireFormat that is not a string',
+      { config: { wireFormat: 1 } },
+      'config.wireFormat',
+      /expected 'native' or 'ractogateway', got 1/,
+    ],
+    [
+      'a maxMetadataBytes of 0',
+      { config: { maxMetadataBytes: 0 } },
+      'config.maxMetadataBytes',
+      /expected a positive integer, got 0/,
+    ],
+    [
+      'a maxMetadataBytes that is no integer',
+      { config: { maxMetadataBytes: 1.5 } },
+      'config.maxMetadataBytes',
+      /expected a positive integer, got 1.5/,
     ],
     ['a typo in connection', { connection: { timeout: 5 } }, 'connection.timeout', /not an option/],
     ['a typo in cluster', { cluster: { nodes: [7000], node: 1 } }, 'cluster.node', /not an option/],

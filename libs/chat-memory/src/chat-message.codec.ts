@@ -335,6 +335,33 @@ export function prepareMessage(
   return { entry: `${entry}}`, message };
 }
 
+/**
+ * Whether a stored part has what readers rely on (its type and the string fields of that type), so
+ * that an entry written by something else cannot hand out a part that breaks `ChatContentPart`.
+ */
+function isStoredPart(part: unknown): boolean {
+  if (part === null || typeof part !== 'object') return false;
+  const { type, text, url, data, mediaType } = part as Record<string, unknown>;
+  switch (type) {
+    case 'text':
+    case 'reasoning':
+      return typeof text === 'string';
+    case 'image':
+      return typeof url === 'string' || typeof data === 'string';
+    case 'file':
+      return (typeof url === 'string' || typeof data === 'string') && typeof mediaType === 'string';
+    default:
+      return false;
+  }
+}
+
+/** Whether a stored tool call has string `id`, `name` and `arguments`. */
+function isStoredToolCall(call: unknown): boolean {
+  if (call === null || typeof call !== 'object') return false;
+  const { id, name, arguments: args } = call as Record<string, unknown>;
+  return typeof id === 'string' && typeof name === 'string' && typeof args === 'string';
+}
+
 /** Returns a fresh message when `value` is a stored entry this version reads, otherwise `undefined`. */
 export function toMessage(value: unknown): ChatMessage | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
@@ -349,10 +376,12 @@ export function toMessage(value: unknown): ChatMessage | undefined {
   if (version !== ENTRY_VERSION) return undefined;
   const { i: id, r: role, c: content, tc, ti, n, m, t } = entry;
   if (typeof id !== 'string' || !isChatRole(role)) return undefined;
-  if (typeof content !== 'string' && !Array.isArray(content)) return undefined;
+  if (typeof content !== 'string' && !(Array.isArray(content) && content.every(isStoredPart))) {
+    return undefined;
+  }
   const message: ChatMessage = { id, role, content: content as string | ChatContentPart[] };
   if (tc !== undefined) {
-    if (!Array.isArray(tc)) return undefined;
+    if (!Array.isArray(tc) || !tc.every(isStoredToolCall)) return undefined;
     message.toolCalls = tc;
   }
   if (ti !== undefined) {
