@@ -16,6 +16,12 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-chat-memory\/(openai|anthropic|google|ai-sdk)$/,
+        replacement: fileURLToPath(
+          new URL('./libs/chat-memory/src/adapters/$1/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-chat-memory$/,
         replacement: fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
       },

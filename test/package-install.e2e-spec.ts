@@ -39,6 +39,26 @@ const PEERS = [
 ];
 /** The quick start reads `process.env`, so a TypeScript app also has the Node.js types. */
 const DEV_DEPENDENCIES = ['@types/node'];
+/** Each adapter subpath, its SDK (not installed in the app) and functions it must export. */
+const ADAPTERS: [string, string, string[]][] = [
+  [
+    'openai',
+    'openai',
+    [
+      'toOpenAIChatMessages',
+      'fromOpenAIChatMessage',
+      'toOpenAIResponsesInput',
+      'fromOpenAIResponsesOutput',
+    ],
+  ],
+  ['anthropic', '@anthropic-ai/sdk', ['toAnthropicMessages', 'fromAnthropicMessage']],
+  ['google', '@google/genai', ['toGeminiContents', 'fromGeminiContent']],
+  [
+    'ai-sdk',
+    'ai',
+    ['toModelMessages', 'fromModelMessages', 'toUIMessages', 'fromUIMessages', 'fromAiSdkResult'],
+  ],
+];
 /** README snippets outside the quick start that must compile as pasted (not run). */
 const EXTRA_SNIPPETS = ['chat-stream.controller.ts', 'support.module.ts'];
 
@@ -445,9 +465,18 @@ describe('nestjs-chat-memory installed from its npm tarball into a new Nest app'
     expect(reply).toEqual(expect.any(String));
     const stored = (await redis.lrange(key, 0, -1)).map((entry) => JSON.parse(entry) as unknown);
     expect(stored).toEqual([
-      { role: 'user', content: 'hi' },
-      { role: 'assistant', content: reply },
+      { v: 1, i: expect.stringMatching(/^[0-9A-Z]{26}$/), r: 'user', c: 'hi' },
+      { v: 1, i: expect.stringMatching(/^[0-9A-Z]{26}$/), r: 'assistant', c: reply },
     ]);
+  });
+
+  it('loads each provider adapter without its SDK installed (types only; the SDK is an optional peer)', async () => {
+    for (const [subpath, sdk, names] of ADAPTERS) {
+      expect(() => createRequire(join(appDir, 'package.json')).resolve(sdk)).toThrow();
+      const script = `const m = await import('${libManifest.name}/${subpath}'); console.log(JSON.stringify(Object.keys(m).sort()));`;
+      const output = await run(process.execPath, ['--input-type=module', '-e', script], appDir);
+      expect(JSON.parse(output), subpath).toEqual(expect.arrayContaining(names));
+    }
   });
 
   it('answers 400 to a body without a message, and stores nothing', async () => {

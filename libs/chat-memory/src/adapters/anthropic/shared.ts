@@ -1,0 +1,99 @@
+import type {
+  ChatContentPart,
+  ChatToolCall,
+  JsonObject,
+  JsonValue,
+} from '../../chat-message.interfaces.js';
+
+/**
+ * @internal The key under which this adapter keeps Anthropic's fields in `providerData`, so that
+ * another adapter's fields are never sent to Anthropic (and the reverse).
+ */
+export const PROVIDER_KEY = 'anthropic';
+
+/**
+ * @internal A file uploaded through Anthropic's Files API, referenced by id: stored as the URL
+ * `anthropic-file:<id>` (a part needs a `url` or `data`; a file id is neither).
+ */
+export const FILE_ID_SCHEME = 'anthropic-file:';
+
+/**
+ * @internal Keys of `providerData.anthropic` that this adapter uses for itself and that are not
+ * fields of the block the part stands for:
+ * - `block`: a whole content block with no equivalent part (server tool blocks, search results,
+ *   ...), kept on an empty text part and sent back as it is;
+ * - `toolResult`: on the first part of a `tool` message, the fields of the `tool_result` block
+ *   itself (`is_error`, `cache_control`, `toolset_name`).
+ */
+export const OWN_KEYS = ['block', 'toolResult'] as const;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** @internal The Anthropic fields kept on a part or tool call, or `undefined`. */
+export function anthropicData(holder: { providerData?: JsonObject }): JsonObject | undefined {
+  const value = holder.providerData?.[PROVIDER_KEY];
+  return isJsonObject(value) ? value : undefined;
+}
+
+/**
+ * @internal The fields of `providerData.anthropic` that belong to the block itself (everything
+ * but the adapter's own keys), to spread back onto the block.
+ */
+export function blockFields(holder: { providerData?: JsonObject }): JsonObject {
+  const data = anthropicData(holder);
+  if (!data) return {};
+  const fields: JsonObject = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!(OWN_KEYS as readonly string[]).includes(key)) fields[key] = value;
+  }
+  return fields;
+}
+
+/** @internal A JSON copy of an SDK value (drops `undefined` keys, so the service accepts it). */
+export function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+/**
+ * @internal The fields of `block` other than `mapped`, as JSON, leaving out those that are `null`
+ * or `undefined` (the API's way of saying "not set"; they are not sent back).
+ */
+export function extraFields(block: object, mapped: readonly string[]): JsonObject {
+  const extra: JsonObject = {};
+  for (const [key, value] of Object.entries(block)) {
+    if (mapped.includes(key) || value === null || value === undefined) continue;
+    extra[key] = toJson(value);
+  }
+  return extra;
+}
+
+/** @internal Merges `data` into `providerData.anthropic` of `target` (nothing when empty). */
+export function withAnthropicData<T extends ChatContentPart | ChatToolCall>(
+  target: T,
+  data: JsonObject,
+): T {
+  if (Object.keys(data).length === 0) return target;
+  const current = anthropicData(target) ?? {};
+  target.providerData = { ...target.providerData, [PROVIDER_KEY]: { ...current, ...data } };
+  return target;
+}
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+/** @internal `{ mediaType, data }` of a base64 `data:` URL, or `undefined` for any other URL. */
+export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
+  const match = DATA_URL.exec(url);
+  return match ? { mediaType: match[1], data: match[2] } : undefined;
+}
+
+/** @internal UTF-8 text as base64. */
+export function encodeBase64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/** @internal base64 as UTF-8 text. */
+export function decodeBase64(data: string): string {
+  return Buffer.from(data, 'base64').toString('utf8');
+}
