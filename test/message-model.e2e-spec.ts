@@ -6,6 +6,7 @@ import {
   ChatMemoryService,
   InMemoryChatMemoryStore,
   InvalidContentError,
+  InvalidConversationIdError,
   InvalidMessageError,
   InvalidRoleError,
   type ChatContentPart,
@@ -419,7 +420,7 @@ describe.each(TARGETS)('the message model on %s', (_name, target) => {
       },
     );
 
-    it('refuses a batch with a repeated id, an empty batch, and a turn with the wrong roles', async () => {
+    it('refuses a batch with a repeated id and a turn with the wrong roles or no answer; an empty batch stores nothing', async () => {
       const conversationId = nextId();
       await expect(
         strict.append(conversationId, [
@@ -427,8 +428,13 @@ describe.each(TARGETS)('the message model on %s', (_name, target) => {
           { id: 'm1', role: 'assistant', content: 'b' },
         ]),
       ).rejects.toThrow('messages[1].id: repeats the id "m1"');
-      await expect(strict.append(conversationId, [])).rejects.toThrow(
-        'messages: needs at least one message',
+      // An empty list is not an error: nothing to store, and no round trip.
+      await expect(strict.append(conversationId, [])).resolves.toEqual([]);
+      await expect(strict.append('not valid', [])).rejects.toBeInstanceOf(
+        InvalidConversationIdError,
+      );
+      await expect(strict.appendTurn(conversationId, 'x', [])).rejects.toThrow(
+        'assistant: needs at least one message',
       );
       await expect(
         strict.appendTurn(conversationId, { role: 'assistant', content: 'x' }, 'y'),

@@ -79,7 +79,8 @@ export class ChatMemoryService {
   /**
    * Stores messages at the end of the conversation, atomically and in one round trip (all or
    * none), trims it to the window and refreshes its TTL. Resolves to the stored messages, with the
-   * `id` and `createdAt` the library assigned (none in `wireFormat: 'ractogateway'`).
+   * `id` and `createdAt` the library assigned (none in `wireFormat: 'ractogateway'`). An empty
+   * list stores nothing and resolves to `[]`, after checking the conversation id.
    *
    * ```ts
    * await memory.append(id, { role: 'user', content: 'What time is it?' });
@@ -122,6 +123,8 @@ export class ChatMemoryService {
           ];
         }
       } else if (Array.isArray(roleOrMessages)) {
+        // Nothing to store (a provider response with no message, say): no write, no TTL refresh.
+        if (roleOrMessages.length === 0) return Promise.resolve([]);
         prepared = this.prepareAll(roleOrMessages as readonly unknown[], 'messages', now);
       } else {
         prepared = [prepareMessage(roleOrMessages, 'message', this.config, now)];
@@ -237,7 +240,6 @@ export class ChatMemoryService {
 
   /** Checks and encodes a list of messages (`path` names it in errors); ids must not repeat. */
   private prepareAll(messages: readonly unknown[], path: string, now: number): PreparedMessage[] {
-    if (messages.length === 0) throw new InvalidMessageError(path, MessageMessages.noMessages());
     if (messages.length > MAX_MESSAGES_PER_CALL) {
       throw new InvalidMessageError(
         path,
