@@ -13,9 +13,25 @@ import { redisUrl, uniquePrefix } from './support/helpers.js';
 
 const ADMIN = { 'x-api-key': 'test-admin-key' };
 
+/** A message as the history returns it: with the id and time the library assigned. */
+const stored = (role: string, content: unknown, fields: Record<string, unknown> = {}) => ({
+  id: expect.any(String),
+  role,
+  content,
+  createdAt: expect.any(Number),
+  ...fields,
+});
+
 /** The example app, with the admin key the tests send. */
 const startApp = (env: Record<string, string | undefined>, adapter?: AdapterFactory) =>
   startExampleApp({ CHAT_ADMIN_KEY: ADMIN['x-api-key'], ...env }, adapter);
+
+/** A user `UIMessage` of the AI SDK, as `useChat()` sends it. */
+const userUI = (id: string, text: string) => ({
+  id,
+  role: 'user',
+  parts: [{ type: 'text', text }],
+});
 
 const stores = [
   [
@@ -43,6 +59,8 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
 
   const history = (id: string) =>
     request(url).get(`/chat-memory/conversations/${id}/messages`).set(ADMIN);
+  const sendAiSdk = (id: string, body: object) =>
+    request(url).post(`/chat/${id}/ai-sdk`).send(body);
 
   it('answers, remembers the turn, and uses the history in later answers', async () => {
     await request(url)
@@ -60,11 +78,12 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
       .expect((res) => expect(res.body.reply).toMatch(/haven't told me your name/));
     const res = await history('conv-1').expect(200);
     expect(res.body).toEqual([
-      { role: 'user', content: 'Hello, my name is Ada' },
-      { role: 'assistant', content: 'Nice to meet you, Ada! I will remember that.' },
-      { role: 'user', content: "What's my name?" },
-      { role: 'assistant', content: 'Your name is Ada.' },
+      stored('user', 'Hello, my name is Ada'),
+      stored('assistant', 'Nice to meet you, Ada! I will remember that.'),
+      stored('user', "What's my name?"),
+      stored('assistant', 'Your name is Ada.'),
     ]);
+    expect(new Set(res.body.map((m: { id: string }) => m.id)).size).toBe(4);
   });
 
   it('forgets what slid out of the window (CHAT_MAX_TURNS=3)', async () => {
@@ -99,8 +118,8 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     expect(events).toEqual(['Your ', 'name ', 'is ', 'Linus.']);
     const turns = await history('s1').expect(200);
     expect(turns.body.slice(2)).toEqual([
-      { role: 'user', content: 'what is my name' },
-      { role: 'assistant', content: 'Your name is Linus.' },
+      stored('user', 'what is my name'),
+      stored('assistant', 'Your name is Linus.'),
     ]);
   });
 
@@ -113,6 +132,186 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     const [, assistant] = (await history('s2')).body;
     expect(assistant.content).toMatch(/^You said: .* \[interrupted\]$/);
     expect(assistant.content.length).toBeLessThan(`You said: "${long}"`.length);
+    expect(assistant.metadata).toEqual({ interrupted: true });
+  });
+
+  it('calls the calculator, stores the tool call, result and answer, and replays them later', async () => {
+    const res = await request(url)
+      .post('/chat/calc')
+      .send({ message: 'What is 12 * 7?' })
+      .expect(200);
+    expect(res.body.reply).toBe('12 * 7 = 84');
+    expect(res.body.steps.map((m: { role: string }) => m.role)).toEqual([
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+
+    const turn = (await history('calc').expect(200)).body;
+    expect(turn).toEqual([
+      stored('user', 'What is 12 * 7?'),
+      stored('assistant', '', {
+        toolCalls: [
+          { id: expect.any(String), name: 'calculator', arguments: '{"expression":"12 * 7"}' },
+        ],
+      }),
+      stored('tool', '84', { toolCallId: turn[1].toolCalls[0].id, name: 'calculator' }),
+      stored('assistant', '12 * 7 = 84'),
+    ]);
+    expect(new Set(turn.map((m: { id: string }) => m.id)).size).toBe(4);
+
+    // The model reads the stored calls and results back from the history.
+    await request(url)
+      .post('/chat/calc')
+      .send({ message: 'What did you calculate before?' })
+      .expect(200, { reply: 'Before, I calculated 12 * 7 = 84.' });
+    const next = await request(url)
+      .post('/chat/calc')
+      .send({ message: 'and what is that + 1?' })
+      .expect(200);
+    expect(next.body.reply).toBe('84 + 1 = 85');
+    expect(next.body.steps[0].toolCalls[0].arguments).toBe('{"expression":"84 + 1"}');
+    // The same question elsewhere has no earlier result to use.
+    await request(url)
+      .post('/chat/calc-empty')
+      .send({ message: 'what is that + 1?' })
+      .expect(200)
+      .expect((r) => expect(r.body.reply).toMatch(/^I have no earlier result/));
+  });
+
+  it('stores a failed calculation as the tool result the answer reports', async () => {
+    const res = await request(url)
+      .post('/chat/calc-error')
+      .send({ message: 'calculate 1 / (2 - 2)' })
+      .expect(200);
+    expect(res.body).toEqual({
+      reply: 'I could not calculate 1 / (2 - 2): division by zero.',
+      steps: [
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: [
+            {
+              id: expect.any(String),
+              name: 'calculator',
+              arguments: '{"expression":"1 / (2 - 2)"}',
+            },
+          ],
+        },
+        {
+          role: 'tool',
+          toolCallId: expect.any(String),
+          name: 'calculator',
+          content: 'Error: division by zero',
+        },
+        { role: 'assistant', content: 'I could not calculate 1 / (2 - 2): division by zero.' },
+      ],
+    });
+    const turn = (await history('calc-error').expect(200)).body;
+    expect(turn.map((m: { role: string }) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+  });
+
+  it('takes and returns AI SDK messages on /chat/:id/ai-sdk, in the same memory', async () => {
+    // What useChat() sends with its default transport.
+    const first = await sendAiSdk('ai', {
+      id: 'chat-1',
+      trigger: 'submit-message',
+      messages: [userUI('u1', 'What is 6 * 7?')],
+    }).expect(200);
+    const callId = first.body.messages[0]?.content[0]?.toolCallId;
+    expect(first.body).toEqual({
+      messages: [
+        {
+          role: 'assistant',
+          content: [
+            {
+              type: 'tool-call',
+              toolCallId: callId,
+              toolName: 'calculator',
+              input: { expression: '6 * 7' },
+            },
+          ],
+        },
+        {
+          role: 'tool',
+          content: [
+            {
+              type: 'tool-result',
+              toolCallId: callId,
+              toolName: 'calculator',
+              output: { type: 'text', value: '42' },
+            },
+          ],
+        },
+        { role: 'assistant', content: '6 * 7 = 42' },
+      ],
+    });
+    expect(callId).toMatch(/^call_/);
+
+    // Stored through the library: the UIMessage id is the user message's id.
+    const turn = (await history('ai').expect(200)).body;
+    expect(turn).toEqual([
+      stored('user', 'What is 6 * 7?', { id: 'u1' }),
+      stored('assistant', '', {
+        toolCalls: [{ id: callId, name: 'calculator', arguments: '{"expression":"6 * 7"}' }],
+      }),
+      stored('tool', '42', { toolCallId: callId, name: 'calculator' }),
+      stored('assistant', '6 * 7 = 42'),
+    ]);
+
+    // The model reads the stored tool call and result back (toModelMessages of the history).
+    const second = await sendAiSdk('ai', {
+      messages: [userUI('u2', 'What did you calculate before?')],
+    }).expect(200);
+    expect(second.body.messages).toEqual([
+      { role: 'assistant', content: 'Before, I calculated 6 * 7 = 42.' },
+    ]);
+
+    // The conversation as UIMessages (what useChat() loads): one UIMessage per agent turn.
+    const ui = await request(url).get('/chat/ai/ai-sdk').expect(200);
+    expect(ui.body.map((m: { id: string; role: string }) => [m.role, m.id])).toEqual([
+      ['user', 'u1'],
+      ['assistant', turn[1].id],
+      ['user', 'u2'],
+      ['assistant', expect.any(String)],
+    ]);
+    expect(ui.body[1].parts).toEqual([
+      { type: 'step-start' },
+      {
+        type: 'tool-calculator',
+        toolCallId: callId,
+        state: 'output-available',
+        input: { expression: '6 * 7' },
+        output: '42',
+      },
+      { type: 'step-start' },
+      { type: 'text', text: '6 * 7 = 42', state: 'done' },
+    ]);
+
+    // The plain route shares the conversation.
+    await request(url)
+      .post('/chat/ai')
+      .send({ message: 'what is that * 2' })
+      .expect(200)
+      .expect((res) => expect(res.body.reply).toBe('42 * 2 = 84'));
+  });
+
+  it('answers 400 on /chat/:id/ai-sdk unless the last message is a user UIMessage', async () => {
+    await sendAiSdk('ai-bad', {}).expect(400);
+    await sendAiSdk('ai-bad', { messages: [] }).expect(400);
+    await sendAiSdk('ai-bad', { messages: ['hi'] }).expect(400);
+    await sendAiSdk('ai-bad', { messages: [userUI('u', 'hi')], extra: 1 }).expect(400);
+    await sendAiSdk('ai-bad', { messages: [{ id: 'u', role: 'user' }] }).expect(400);
+    const res = await sendAiSdk('ai-bad', {
+      messages: [userUI('u', 'hi'), { id: 'a', role: 'assistant', parts: [] }],
+    }).expect(400);
+    expect(res.body.message).toMatch(/must be the user message/);
+    await history('ai-bad').expect(200, []);
   });
 
   it('keeps the conversations API behind the x-api-key guard', async () => {

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  Inject,
   Param,
   Post,
   Query,
@@ -14,40 +13,50 @@ import {
   ChatMemoryService,
   ConversationHistory,
   RecordChatTurn,
+  messageText,
   type ChatMessage,
 } from 'nestjs-chat-memory';
 import { concatMap, delay, from, of, type Observable } from 'rxjs';
-import { CHAT_MODEL, type ChatModel } from './chat-model.js';
+import { ChatAgent } from './chat-agent.js';
 import { ChatRequestDto, type ChatReplyDto } from './chat.dto.js';
 
 /** Pause between two streamed words, to make the streaming visible. */
 const WORD_DELAY_MS = 30;
 
+/** What `POST /chat/:conversationId` answered, as the turn to store: all its steps, or the reply. */
+const answerOf = (result: unknown) =>
+  (result as ChatReplyDto).steps ?? (result as ChatReplyDto).reply;
+
 @Controller('chat')
 export class ChatController {
   constructor(
-    @Inject(CHAT_MODEL) private readonly model: ChatModel,
+    private readonly agent: ChatAgent,
     private readonly memory: ChatMemoryService,
   ) {}
 
   /**
-   * Answers the message using the conversation's history. `@RecordChatTurn()` stores the turn
-   * (the message and `reply`) once the answer is ready; the handler has no memory code.
+   * Answers the message using the conversation's history, running the model's tool calls (the
+   * calculator) on the way. `@RecordChatTurn()` stores the turn once the answer is ready: the
+   * user's message and every step (assistant tool calls, tool results, the answer), in one atomic
+   * write; the handler has no memory code.
    */
   @Post(':conversationId')
   @HttpCode(200)
-  @RecordChatTurn()
+  @RecordChatTurn({ answer: answerOf })
   async chat(
     @Body() body: ChatRequestDto,
     @ConversationHistory() history: ChatMessage[],
   ): Promise<ChatReplyDto> {
-    return { reply: await this.model.reply(history, body.message) };
+    const steps = await this.agent.run(history, { role: 'user', content: body.message });
+    const reply = messageText(steps[steps.length - 1]);
+    return steps.length > 1 ? { reply, steps } : { reply };
   }
 
   /**
-   * The same answer as Server-Sent Events, word by word
-   * (`GET /chat/:conversationId/stream?message=...`). The turn is recorded once the stream ends;
-   * if the client leaves early, what it was sent is recorded, marked `[interrupted]`.
+   * The answer as Server-Sent Events, word by word (`GET /chat/:conversationId/stream?message=...`).
+   * Text only: the turn is recorded as the message and the streamed text once the stream ends
+   * (tool steps are not stored); if the client leaves early, what it was sent is recorded, marked
+   * `[interrupted]` and with `metadata: { interrupted: true }`.
    */
   @Sse(':conversationId/stream')
   @RecordChatTurn({ message: (request) => request.query?.message })
@@ -55,8 +64,8 @@ export class ChatController {
     @Query() query: ChatRequestDto,
     @ConversationHistory() history: ChatMessage[],
   ): Promise<Observable<MessageEvent>> {
-    const reply = await this.model.reply(history, query.message);
-    const words = reply.split(/(?<= )/);
+    const steps = await this.agent.run(history, { role: 'user', content: query.message });
+    const words = messageText(steps[steps.length - 1]).split(/(?<= )/);
     return from(words).pipe(
       concatMap((word, i) => of({ data: word }).pipe(delay(i === 0 ? 0 : WORD_DELAY_MS))),
     );
