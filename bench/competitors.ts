@@ -46,6 +46,25 @@ function jsonEntry(workload: Workload, k: number): string {
   return JSON.stringify({ role, content: text });
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A ULID for message `k` (a fixed time, `k` in the random part): the shape of the ids ours assigns. */
+export function benchMessageId(k: number): string {
+  let random = '';
+  for (let i = 0, n = k; i < 16; i++, n = Math.floor(n / 32)) random = CROCKFORD[n % 32] + random;
+  return `01KB3Q7M3Z${random}`;
+}
+
+/** Message `k` as ours stores it (`wireFormat: 'native'`): `{"v":1,"i":<ULID>,"r":<role>,"c":<text>}`. */
+export function nativeEntry(role: 'user' | 'assistant', text: string, k: number): string {
+  return `{"v":1,"i":"${benchMessageId(k)}","r":"${role}","c":${JSON.stringify(text)}}`;
+}
+
+function nativeEntryOf(workload: Workload, k: number): string {
+  const { role, text } = messageOf(workload, k);
+  return nativeEntry(role, text, k);
+}
+
 /** Ours: `ChatMemoryService` from the built package, wired by Nest DI, with a client the module creates. */
 export async function createOurs(
   url: string,
@@ -77,7 +96,7 @@ export async function createOurs(
     keyPrefix,
     app,
     pushCommand: 'rpush',
-    storedEntry: (k) => jsonEntry(workload, k),
+    storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
         const { role, text } = messageOf(workload, i);
@@ -149,8 +168,8 @@ export function createSeed(url: string, workload: Workload): Competitor {
 }
 
 /**
- * The floor: raw ioredis EVALSHA of the library's own append script with payloads serialized
- * once up front; reads are LRANGE and one `JSON.parse` of the joined entries, no checks.
+ * The floor: raw ioredis EVALSHA of the library's own append script with payloads (entries in
+ * ours' native format, ids included) serialized once up front; reads are LRANGE and one `JSON.parse` of the joined entries, no checks.
  * `floor` has the client settings of ours (its `commandTimeout`, which costs a timer per command
  * in ioredis); `floor-bare` is a client with ioredis' defaults (no timeout).
  */
@@ -166,9 +185,10 @@ export async function createFloor(
   const keyPrefix = `bench:${variant.id}`;
   const max = workload.maxTurns * 2;
   const ttlMs = workload.ttlSeconds * 1000;
-  const userJson = workload.userTexts.map((content) => JSON.stringify({ role: 'user', content }));
-  const assistantJson = workload.assistantTexts.map((content) =>
-    JSON.stringify({ role: 'assistant', content }),
+  // Entries in ours' native format, with ids made up front: what ours writes, minus the work.
+  const userJson = workload.userTexts.map((content, k) => nativeEntry('user', content, 2 * k));
+  const assistantJson = workload.assistantTexts.map((content, k) =>
+    nativeEntry('assistant', content, 2 * k + 1),
   );
   const keys = Array.from(
     { length: workload.conversations },
@@ -180,7 +200,7 @@ export async function createFloor(
     label: variant.label,
     keyPrefix,
     pushCommand: 'rpush',
-    storedEntry: (k) => jsonEntry(workload, k),
+    storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
         const json = i % 2 === 0 ? userJson : assistantJson;

@@ -23,12 +23,22 @@ import {
   ChatMemoryModule,
   ChatMemoryService,
   ConversationHistory,
+  messageText,
   RecordChatTurn,
   type ChatMessage,
 } from 'nestjs-chat-memory';
+import { ChatAgent, exampleTools } from '../src/chat/chat-agent.js';
 import { LocalRecallModel } from '../src/chat/chat-model.js';
 
-const model = new LocalRecallModel();
+const agent = new ChatAgent(new LocalRecallModel(), exampleTools);
+
+/** The example app's answer (the bench's messages call no tool: one step, the reply). */
+const model = {
+  async reply(history: ChatMessage[], message: string): Promise<string> {
+    const steps = await agent.run(history, { role: 'user', content: message });
+    return messageText(steps[steps.length - 1]);
+  },
+};
 
 interface ChatBody {
   message: string;

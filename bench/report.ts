@@ -1,6 +1,7 @@
 import type { BenchResults, ThroughputRow } from './results.js';
 import { OPERATIONS, type OperationName } from './competitors.js';
 import { HTTP_ADAPTERS, renderHttpMarkdown, type HttpBenchResult } from './http.js';
+import { renderToolsMarkdown, type ToolsResult } from './tools.js';
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n.toFixed(3) : '-');
@@ -306,6 +307,13 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
+  const tools = results.extra.tools as ToolsResult | undefined;
+  if (tools) {
+    out.push('## Tool-heavy workload: agent turns of 4 messages');
+    out.push('');
+    out.push(renderToolsMarkdown(tools));
+    out.push('');
+  }
   const http = results.extra.http as HttpBenchResult | undefined;
   if (http) {
     out.push('## HTTP: the example chat handler with and without recording');

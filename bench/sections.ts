@@ -13,6 +13,7 @@ import type { BenchResults } from './results.js';
 import { describeCommands, startCommandLog, startRoundTripProxy } from './round-trips.js';
 import type { BenchSettings } from './settings.js';
 import { runHttpBench } from './http.js';
+import { toolsSection } from './tools.js';
 import { conversationOf, defaultWorkload, makeText, prefill, type Workload } from './workload.js';
 
 /** What every section gets: the bench's own Redis, an admin client on it, the settings, the results. */
@@ -430,4 +431,5 @@ export const SECTIONS: Record<string, BenchSection> = {
   memory: memorySection,
   growth: growthSection,
   http: httpSection,
+  tools: toolsSection,
 };

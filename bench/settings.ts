@@ -32,6 +32,7 @@ export const ALL_SECTIONS = [
   'round-trips',
   'memory',
   'growth',
+  'tools',
   'http',
 ];
 export const ALL_COMPETITORS = [
