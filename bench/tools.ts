@@ -266,10 +266,11 @@ export const toolsSection: BenchSection = {
   },
 };
 
+const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
 /** The markdown of the section. */
 export function renderToolsMarkdown(result: ToolsResult): string {
   const out: string[] = [];
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   out.push(
     `Each turn is 4 messages (user ~100 characters, an assistant tool call with ~80 characters of`,
     `JSON arguments, a ~200-character JSON tool result, an answer of ~400); windows hold`,

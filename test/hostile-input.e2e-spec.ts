@@ -291,6 +291,14 @@ function ulidTime(id: string): number {
 }
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/** Whether a generated native part reads back: a text or reasoning part with its text. */
+const isPart = (part: unknown) =>
+  part !== null &&
+  typeof part === 'object' &&
+  ((part as { type?: unknown }).type === 'text' ||
+    (part as { type?: unknown }).type === 'reasoning') &&
+  typeof (part as { text?: unknown }).text === 'string';
+
 /** What a read must return for a raw entry: the message, or nothing when it is not one. */
 function oracle(entry: string): ChatMessage | undefined {
   let value: unknown;
@@ -310,13 +318,6 @@ function oracle(entry: string): ChatMessage | undefined {
       throw new Error(`the oracle does not model this native entry: ${entry}`);
     }
     if (typeof r !== 'string' || !(CHAT_ROLES as readonly string[]).includes(r)) return undefined;
-    // Parts read back only when every one has its type's fields.
-    const isPart = (part: unknown) =>
-      part !== null &&
-      typeof part === 'object' &&
-      ((part as { type?: unknown }).type === 'text' ||
-        (part as { type?: unknown }).type === 'reasoning') &&
-      typeof (part as { text?: unknown }).text === 'string';
     if (typeof c !== 'string' && !(Array.isArray(c) && c.every(isPart))) return undefined;
     const content = c as ChatMessage['content'];
     return { id: i, role: r as ChatRole, content, createdAt: ulidTime(i) };

@@ -14,6 +14,9 @@ import { anthropicCases } from './fixtures/anthropic.js';
 import { googleCases } from './fixtures/google.js';
 import { openaiCases } from './fixtures/openai.js';
 
+const ANY_ID = expect.stringMatching(ULID_PATTERN);
+const ANY_TIME = expect.any(Number);
+
 type Cases = { name: string; stored: ChatMessageInput[] }[];
 const ADAPTERS: [string, Cases, ((history: never[]) => unknown)[]][] = [
   ['openai', openaiCases, [toOpenAIChatMessages, toOpenAIResponsesInput]],
@@ -41,8 +44,8 @@ describe.each(ADAPTERS)('%s adapter output stored on Redis', (_name, cases, back
       expect(history).toStrictEqual(
         stored.map((message) => ({
           ...message,
-          id: message.id ?? expect.stringMatching(ULID_PATTERN),
-          createdAt: message.createdAt ?? expect.any(Number),
+          id: message.id ?? ANY_ID,
+          createdAt: message.createdAt ?? ANY_TIME,
         })),
       );
       // The history converts back to the provider's shape as it is read (for OpenAI, to the API
