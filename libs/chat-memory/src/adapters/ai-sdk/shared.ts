@@ -9,6 +9,8 @@ import type {
   JsonValue,
 } from '../../chat-message.interfaces.js';
 
+export { collapse } from '../common.js';
+
 /**
  * @internal The key under which this adapter keeps its fields in `providerData`
  * (`providerData.aiSdk`), so that they never mix with another adapter's fields.
@@ -136,19 +138,6 @@ export const isMessageId = (id: unknown): id is string =>
 export function firstHolder(message: ChatMessage): ChatContentPart | ChatToolCall | undefined {
   if (Array.isArray(message.content) && message.content.length > 0) return message.content[0];
   return message.toolCalls?.[0];
-}
-
-/**
- * @internal The finished content: a string when it is one text part with no `providerData`, or no
- * part at all (`''`); the parts otherwise.
- */
-export function collapse(parts: ChatContentPart[]): string | ChatContentPart[] {
-  if (parts.length === 0) return '';
-  const [only] = parts;
-  if (parts.length === 1 && only.type === 'text' && only.providerData === undefined) {
-    return only.text;
-  }
-  return parts;
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   ChatMessageInput,
   ChatToolCall,
 } from '../../chat-message.interfaces.js';
+import { collapse } from '../common.js';
 import {
   FILE_ID_SCHEME,
   PROVIDER_KEY,
@@ -233,14 +234,4 @@ function blockToPart(block: AnyBlock): ChatContentPart {
 /** A block with no matching part, kept whole on an empty text part. */
 function opaque(block: AnyBlock): ChatContentPart {
   return { type: 'text', text: '', providerData: { [PROVIDER_KEY]: { block: toJson(block) } } };
-}
-
-/** A single plain text part as a string; no parts as `''`; anything else as the parts. */
-function collapse(parts: ChatContentPart[]): string | ChatContentPart[] {
-  if (parts.length === 0) return '';
-  const [first] = parts;
-  if (parts.length === 1 && first.type === 'text' && first.providerData === undefined) {
-    return first.text;
-  }
-  return parts;
 }

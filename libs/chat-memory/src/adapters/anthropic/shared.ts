@@ -4,6 +4,9 @@ import type {
   JsonObject,
   JsonValue,
 } from '../../chat-message.interfaces.js';
+import { isJsonObject, toJson } from '../common.js';
+
+export { isJsonObject, parseDataUrl, toJson } from '../common.js';
 
 /**
  * @internal The key under which this adapter keeps Anthropic's fields in `providerData`, so that
@@ -27,10 +30,6 @@ export const FILE_ID_SCHEME = 'anthropic-file:';
  */
 export const OWN_KEYS = ['block', 'toolResult'] as const;
 
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** @internal The Anthropic fields kept on a part or tool call, or `undefined`. */
 export function anthropicData(holder: { providerData?: JsonObject }): JsonObject | undefined {
   const value = holder.providerData?.[PROVIDER_KEY];
@@ -49,11 +48,6 @@ export function blockFields(holder: { providerData?: JsonObject }): JsonObject {
     if (!(OWN_KEYS as readonly string[]).includes(key)) fields[key] = value;
   }
   return fields;
-}
-
-/** @internal A JSON copy of an SDK value (drops `undefined` keys, so the service accepts it). */
-export function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
 /**
@@ -78,14 +72,6 @@ export function withAnthropicData<T extends ChatContentPart | ChatToolCall>(
   const current = anthropicData(target) ?? {};
   target.providerData = { ...target.providerData, [PROVIDER_KEY]: { ...current, ...data } };
   return target;
-}
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
-
-/** @internal `{ mediaType, data }` of a base64 `data:` URL, or `undefined` for any other URL. */
-export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
-  const match = DATA_URL.exec(url);
-  return match ? { mediaType: match[1], data: match[2] } : undefined;
 }
 
 /** @internal UTF-8 text as base64. */

@@ -7,6 +7,7 @@ import type {
   ChatToolCall,
   JsonObject,
 } from '../../chat-message.interfaces.js';
+import { collapse } from '../common.js';
 import { GENERATED_ID_PREFIX, PROVIDER_KEY, toJson } from './shared.js';
 
 const FROM = 'fromGeminiContent';
@@ -77,16 +78,6 @@ export function fromGeminiContent(content: Content | undefined): ChatMessageInpu
   });
   flush();
   return messages;
-}
-
-/** A single plain text part reads as a string; no parts as `''`. */
-function collapse(parts: ChatContentPart[]): string | ChatContentPart[] {
-  if (parts.length === 0) return '';
-  const [first] = parts;
-  if (parts.length === 1 && first.type === 'text' && first.providerData === undefined) {
-    return first.text;
-  }
-  return parts;
 }
 
 /** Sets `providerData: { google: fields }` on `target` (fields made JSON) unless there are none. */

@@ -1,4 +1,13 @@
-import type { JsonObject, JsonValue } from '../../chat-message.interfaces.js';
+import type { JsonObject } from '../../chat-message.interfaces.js';
+import { isJsonObject, parseDataUrl as parseMediaDataUrl } from '../common.js';
+
+export { isJsonObject, toJson } from '../common.js';
+
+/** @internal `{ mimeType, data }` of a base64 `data:` URL (Gemini's names), or `undefined`. */
+export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
+  const parsed = parseMediaDataUrl(url);
+  return parsed && { mimeType: parsed.mediaType, data: parsed.data };
+}
 
 /**
  * @internal The key under which this adapter keeps Gemini's fields in `providerData`
@@ -21,15 +30,6 @@ export const OWN_KEYS: ReadonlySet<string> = new Set(['idGenerated', 'displayNam
 /** @internal The prefix of the ids made up for function calls and responses Gemini sent without one. */
 export const GENERATED_ID_PREFIX = 'call_';
 
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** @internal A JSON copy of an SDK value: drops `undefined` keys, so the service accepts it. */
-export function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
-}
-
 /**
  * @internal The Gemini fields kept on a part or tool call: `providerData.google`, or else a flat
  * `providerData.thoughtSignature` (the one Gemini key written without the namespace by some
@@ -43,12 +43,4 @@ export function googleData(holder: { providerData?: JsonObject }): JsonObject | 
   return typeof data.thoughtSignature === 'string'
     ? { thoughtSignature: data.thoughtSignature }
     : undefined;
-}
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
-
-/** @internal `{ mimeType, data }` of a base64 `data:` URL, or `undefined` for any other URL. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
-  const match = DATA_URL.exec(url);
-  return match ? { mimeType: match[1], data: match[2] } : undefined;
 }

@@ -6,6 +6,10 @@ import type {
   JsonValue,
 } from '../../chat-message.interfaces.js';
 
+import { isJsonObject } from '../common.js';
+
+export { isJsonObject, parseDataUrl, toJson } from '../common.js';
+
 /** Options of `toOpenAIChatMessages` and `toOpenAIResponsesInput`. */
 export interface OpenAIHistoryOptions {
   /**
@@ -46,23 +50,6 @@ export function withOpenAIData<T extends ChatContentPart | ChatToolCall>(
 ): T {
   if (Object.keys(data).length > 0) target.providerData = { [PROVIDER_KEY]: data };
   return target;
-}
-
-/** @internal A JSON copy of an SDK value (drops `undefined` keys, so the service accepts it). */
-export function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
-}
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
-
-/** @internal `{ mediaType, data }` of a base64 `data:` URL, or `undefined` for any other URL. */
-export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
-  const match = DATA_URL.exec(url);
-  return match ? { mediaType: match[1], data: match[2] } : undefined;
 }
 
 /** @internal A base64 `data:` URL. */
