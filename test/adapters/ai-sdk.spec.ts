@@ -11,29 +11,8 @@ import {
 } from 'nestjs-chat-memory/ai-sdk';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { prepareMessage } from '../../libs/chat-memory/src/chat-message.codec.js';
 import { aiSdkCases, aiSdkHistoryCases, aiSdkModelCases, aiSdkUICases } from './fixtures/ai-sdk.js';
-
-/**
- * The service's own validation run on what an adapter returns: the error messages it would
- * throw, one per rejected message (none when everything can be stored).
- */
-function validationErrors(messages: readonly ChatMessageInput[]): string[] {
-  const errors: string[] = [];
-  messages.forEach((message, i) => {
-    try {
-      prepareMessage(
-        message,
-        `messages[${i}]`,
-        { maxContentBytes: 1_000_000, maxMetadataBytes: 65_536, wireFormat: 'native' },
-        Date.now(),
-      );
-    } catch (error) {
-      errors.push(String(error));
-    }
-  });
-  return errors;
-}
+import { validationErrors } from './validation.js';
 
 /** What `fromModelMessages` can give back from stored messages: no `id`, no `createdAt`. */
 const withoutIds = (messages: readonly ChatMessage[]): ChatMessageInput[] =>

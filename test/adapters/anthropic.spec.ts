@@ -10,34 +10,13 @@ import {
   toAnthropicMessages,
 } from 'nestjs-chat-memory/anthropic';
 import { describe, expect, it } from 'vitest';
-import { prepareMessage } from '../../libs/chat-memory/src/chat-message.codec.js';
 import {
   anthropicCases,
   anthropicHistoryCases,
   anthropicMessagesCases,
   anthropicResponseCases,
 } from './fixtures/anthropic.js';
-
-/**
- * The service's own validation run on what an adapter returns: the error messages it would
- * throw, one per rejected message (none when everything can be stored).
- */
-function validationErrors(messages: readonly ChatMessageInput[]): string[] {
-  const errors: string[] = [];
-  messages.forEach((message, i) => {
-    try {
-      prepareMessage(
-        message,
-        `messages[${i}]`,
-        { maxContentBytes: 1_000_000, maxMetadataBytes: 65_536, wireFormat: 'native' },
-        Date.now(),
-      );
-    } catch (error) {
-      errors.push(String(error));
-    }
-  });
-  return errors;
-}
+import { validationErrors } from './validation.js';
 
 describe('fromAnthropicMessage (a messages.create response)', () => {
   describe.each(anthropicResponseCases)('$name', ({ message, stored, resent }) => {

@@ -2,29 +2,8 @@ import type { Content, GenerateContentParameters, GenerateContentResponse } from
 import type { ChatMessage, ChatMessageInput } from 'nestjs-chat-memory';
 import { fromGeminiContent, toGeminiContents } from 'nestjs-chat-memory/google';
 import { describe, expect, it } from 'vitest';
-import { prepareMessage } from '../../libs/chat-memory/src/chat-message.codec.js';
 import { googleCases, googleContentsCases, googleHistoryCases } from './fixtures/google.js';
-
-/**
- * The service's own validation run on what the adapter returns: the error messages it would
- * throw, one per rejected message (none when everything can be stored).
- */
-function validationErrors(messages: readonly ChatMessageInput[]): string[] {
-  const errors: string[] = [];
-  messages.forEach((message, i) => {
-    try {
-      prepareMessage(
-        message,
-        `messages[${i}]`,
-        { maxContentBytes: 1_000_000, maxMetadataBytes: 65_536, wireFormat: 'native' },
-        Date.now(),
-      );
-    } catch (error) {
-      errors.push(String(error));
-    }
-  });
-  return errors;
-}
+import { validationErrors } from './validation.js';
 
 const fromContents = (contents: readonly Content[]): ChatMessageInput[] =>
   contents.flatMap((content) => fromGeminiContent(content));

@@ -17,7 +17,6 @@ import type {
   ResponseInputItem,
 } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
-import { prepareMessage } from '../../libs/chat-memory/src/chat-message.codec.js';
 import {
   openaiCases,
   openaiChatCompletionCases,
@@ -25,27 +24,7 @@ import {
   openaiHistoryCases,
   openaiResponsesCases,
 } from './fixtures/openai.js';
-
-/**
- * The service's own validation run on what an adapter returns: the error messages it would
- * throw, one per rejected message (none when everything can be stored).
- */
-function validationErrors(messages: readonly ChatMessageInput[]): string[] {
-  const errors: string[] = [];
-  messages.forEach((message, i) => {
-    try {
-      prepareMessage(
-        message,
-        `messages[${i}]`,
-        { maxContentBytes: 1_000_000, maxMetadataBytes: 65_536, wireFormat: 'native' },
-        Date.now(),
-      );
-    } catch (error) {
-      errors.push(String(error));
-    }
-  });
-  return errors;
-}
+import { validationErrors } from './validation.js';
 
 /** The `answer` option of `@RecordChatTurn` for a handler returning a `ChatCompletion`. */
 const recordAnswer = (result: unknown): ChatMessageInput[] =>
