@@ -3,7 +3,7 @@ import type {
   MessageCreateParamsNonStreaming,
   MessageParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ChatMessage, ChatMessageInput } from 'nestjs-chat-memory';
+import type { ChatMessage } from 'nestjs-chat-memory';
 import {
   fromAnthropicMessage,
   fromAnthropicMessages,

@@ -1,9 +1,4 @@
-import type {
-  ChatContentPart,
-  ChatToolCall,
-  JsonObject,
-  JsonValue,
-} from '../../chat-message.interfaces.js';
+import type { ChatContentPart, ChatToolCall, JsonObject } from '../../chat-message.interfaces.js';
 import { isJsonObject, toJson } from '../common.js';
 
 export { isJsonObject, parseDataUrl, toJson } from '../common.js';

@@ -3,7 +3,6 @@ import type {
   ChatMessage,
   ChatToolCall,
   JsonObject,
-  JsonValue,
 } from '../../chat-message.interfaces.js';
 
 import { isJsonObject } from '../common.js';
