@@ -8,7 +8,9 @@ import {
   APPEND_SCRIPT,
   APPEND_SHA,
 } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
-import { conversationOf, type Workload } from './workload.js';
+import { conversationOf, nativeEntry, type Workload } from './workload.js';
+
+export { benchMessageId, nativeEntry } from './workload.js';
 
 /** The three library-level operations every competitor implements. */
 export const OPERATIONS = ['append', 'appendTurn', 'getHistory'] as const;
@@ -44,20 +46,6 @@ export function messageOf(
 function jsonEntry(workload: Workload, k: number): string {
   const { role, text } = messageOf(workload, k);
   return JSON.stringify({ role, content: text });
-}
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** A ULID for message `k` (a fixed time, `k` in the random part): the shape of the ids ours assigns. */
-export function benchMessageId(k: number): string {
-  let random = '';
-  for (let i = 0, n = k; i < 16; i++, n = Math.floor(n / 32)) random = CROCKFORD[n % 32] + random;
-  return `01KB3Q7M3Z${random}`;
-}
-
-/** Message `k` as ours stores it (`wireFormat: 'native'`): `{"v":1,"i":<ULID>,"r":<role>,"c":<text>}`. */
-export function nativeEntry(role: 'user' | 'assistant', text: string, k: number): string {
-  return `{"v":1,"i":"${benchMessageId(k)}","r":"${role}","c":${JSON.stringify(text)}}`;
 }
 
 function nativeEntryOf(workload: Workload, k: number): string {
@@ -169,7 +157,8 @@ export function createSeed(url: string, workload: Workload): Competitor {
 
 /**
  * The floor: raw ioredis EVALSHA of the library's own append script with payloads (entries in
- * ours' native format, ids included) serialized once up front; reads are LRANGE and one `JSON.parse` of the joined entries, no checks.
+ * ours' native format, ids included) serialized once up front; reads are LRANGE and one
+ * `JSON.parse` of the joined entries, no checks.
  * `floor` has the client settings of ours (its `commandTimeout`, which costs a timer per command
  * in ioredis); `floor-bare` is a client with ioredis' defaults (no timeout).
  */

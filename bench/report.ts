@@ -124,7 +124,7 @@ export function renderMarkdown(results: BenchResults): string {
   const w = results.workload;
   out.push(
     `Workload: ${w.conversations} conversations, maxTurns ${w.maxTurns} (20-message window, prefilled full before each case), ` +
-      `TTL ${w.ttlSeconds} s, user ~100 chars / assistant ~400 chars (stored JSON entry ${int(w.avgEntryBytes)} B on average). ` +
+      `TTL ${w.ttlSeconds} s, user ~100 chars / assistant ~400 chars (a stored entry in ours' native format, with its id, is ${int(w.avgEntryBytes)} B on average). ` +
       `Settings: ${JSON.stringify(results.settings)}.`,
   );
   out.push('');

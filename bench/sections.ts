@@ -14,7 +14,14 @@ import { describeCommands, startCommandLog, startRoundTripProxy } from './round-
 import type { BenchSettings } from './settings.js';
 import { runHttpBench } from './http.js';
 import { toolsSection } from './tools.js';
-import { conversationOf, defaultWorkload, makeText, prefill, type Workload } from './workload.js';
+import {
+  conversationOf,
+  defaultWorkload,
+  makeText,
+  nativeEntry,
+  prefill,
+  type Workload,
+} from './workload.js';
 
 /** What every section gets: the bench's own Redis, an admin client on it, the settings, the results. */
 export interface BenchContext {
@@ -195,8 +202,9 @@ export const redisBenchmarkSection: BenchSection = {
     );
     const max = String(workload.maxTurns * 2);
     const ttlMs = String(workload.ttlSeconds * 1000);
-    const user = JSON.stringify({ role: 'user', content: workload.userTexts[0] });
-    const assistant = JSON.stringify({ role: 'assistant', content: workload.assistantTexts[0] });
+    // Entries in ours' native format, as ours and the floor write them and are prefilled with.
+    const user = nativeEntry('user', workload.userTexts[0], 0);
+    const assistant = nativeEntry('assistant', workload.assistantTexts[0], 1);
     const cases = [
       {
         op: 'append',

@@ -11,6 +11,7 @@ import { ChatMemoryService, type ChatMessageInput } from 'nestjs-chat-memory';
 import { createOurs } from './competitors.js';
 import { collectGarbage, combineRounds, runClosedLoop, type RunStats } from './harness.js';
 import type { BenchContext, BenchSection } from './sections.js';
+import { describeCommands, startCommandLog, startRoundTripProxy } from './round-trips.js';
 import { makeText } from './workload.js';
 
 /** One agent turn, the same for every competitor. */
@@ -27,9 +28,9 @@ interface ToolTurn {
 
 function toolTurn(i: number): ToolTurn {
   // As a model writes them: spaces after ":" and ",", which a re-serialization would lose.
-  const args = `{"city": ${JSON.stringify(makeText(i + 300, 24))}, "units": "metric", "days": ${(i % 5) + 1}}`;
+  const args = `{"city": ${JSON.stringify(makeText(i + 300, 24))}, "units": "metric", "days": ${(i % 5) + 1}, "lang": "en"}`;
   const result = JSON.stringify({
-    forecast: makeText(i + 400, 150),
+    forecast: makeText(i + 400, 167),
     high: 10 + (i % 15),
     low: i % 10,
   });
@@ -68,21 +69,49 @@ const langchainMessages = (turn: ToolTurn): BaseMessage[] => [
 
 interface ToolsCompetitor {
   id: string;
+  /** Row label in the tables. */
   label: string;
+  /** The call that writes a turn, and the one that reads a window, as the tables show them. */
+  calls: Record<ToolsOp, string>;
   keyPrefix: string;
   writeTurn(conversation: string, turn: ToolTurn): Promise<unknown>;
   read(conversation: string): Promise<unknown>;
-  /** What a read of a conversation holding exactly `turn` gives back of it: what survived. */
-  check(conversation: string, turn: ToolTurn): Promise<string[]>;
+  /** Reads back a conversation that holds exactly `turn`: what came back of what was written. */
+  check(conversation: string, turn: ToolTurn): Promise<ToolsCheck>;
   close(): Promise<void>;
 }
 
+export type ToolsOp = 'write turn' | 'read window';
+
+/** What a read gives back of a stored tool turn. */
+export interface ToolsCheck {
+  /** What the caller wrote and got back unchanged. */
+  kept: string[];
+  /** What the caller wrote and did not get back as written (with what came back instead). */
+  lost: string[];
+  /** What the store added on its own. */
+  added: string[];
+}
+
 export interface ToolsRow {
-  op: 'write turn' | 'read window';
+  op: ToolsOp;
   concurrency: number;
   competitor: string;
   label: string;
+  call: string;
   stats?: RunStats;
+  error?: string;
+}
+
+export interface ToolsRoundTripRow {
+  op: ToolsOp;
+  competitor: string;
+  label: string;
+  call: string;
+  ops: number;
+  roundTripsPerOp: number;
+  commands: string;
+  scriptCommands: string;
   error?: string;
 }
 
@@ -98,76 +127,219 @@ export interface ToolsMemoryRow {
 
 export interface ToolsResult {
   turnsPerWindow: number;
-  survived: Record<string, string[]>;
+  checks: Record<string, ToolsCheck>;
+  roundTrips: ToolsRoundTripRow[];
   rows: ToolsRow[];
   memory: ToolsMemoryRow[];
 }
 
-async function createCompetitors(ctx: BenchContext): Promise<ToolsCompetitor[]> {
-  const ours = await createOurs(ctx.url, ctx.workload, { id: 'tools-ours' });
+/** The checks both competitors answer, on the four messages read back (`undefined` when missing). */
+function checkTurn(
+  turn: ToolTurn,
+  read: {
+    roles: string[];
+    contents: unknown[];
+    callId: unknown;
+    callName: unknown;
+    /** The arguments as they came back: text for ours, an object for LangChain. */
+    args: unknown;
+    toolCallId: unknown;
+    toolName: unknown;
+  },
+): ToolsCheck {
+  const kept: string[] = [];
+  const lost: string[] = [];
+  const add = (what: string, ok: boolean, instead?: string) =>
+    ok ? kept.push(what) : lost.push(instead ? `${what} (${instead})` : what);
+  add(
+    'roles and order of the 4 messages',
+    read.roles.join(',') === 'user,assistant,tool,assistant',
+    `read back ${read.roles.join(', ')}`,
+  );
+  const written = [turn.user, '', turn.result, turn.answer];
+  add(
+    'contents',
+    read.contents.length === 4 && written.every((content, k) => read.contents[k] === content),
+  );
+  add('tool call id', read.callId === turn.callId);
+  add('tool name', read.callName === turn.tool);
+  if (read.args === turn.arguments) add('tool call arguments, byte for byte', true);
+  else {
+    const asJson = JSON.stringify(read.args);
+    add(
+      'tool call arguments, byte for byte',
+      false,
+      asJson === JSON.stringify(JSON.parse(turn.arguments))
+        ? `given back parsed, as an object: the same JSON value, but not the model's text; re-serialized it is ${asJson.length} characters where the model wrote ${turn.arguments.length}`
+        : `read back ${asJson}`,
+    );
+  }
+  add('toolCallId of the tool message', read.toolCallId === turn.callId);
+  add('name of the tool message', read.toolName === turn.tool);
+  return { kept, lost, added: [] };
+}
+
+async function createCompetitors(
+  url: string,
+  ctx: BenchContext,
+  withLangChain: boolean,
+): Promise<ToolsCompetitor[]> {
+  const ours = await createOurs(url, ctx.workload, { id: 'tools-ours' });
   const memory = ours.app.get(ChatMemoryService);
-  const lcPrefix = 'bench:tools-langchain';
-  const config = { url: ctx.url };
-  const history = (conversation: string) =>
-    new RedisChatMessageHistory({
-      sessionId: `${lcPrefix}:${conversation}`,
-      sessionTTL: ctx.workload.ttlSeconds,
-      config,
-    });
-  const first = history('warm');
-  await first.ensureReadiness();
-  return [
+  const competitors: ToolsCompetitor[] = [
     {
       id: 'ours',
-      label: 'ours: append(id, [user, tool call, tool result, answer])',
+      label: 'ours (ChatMemoryService)',
+      calls: { 'write turn': 'append(id, [4 messages])', 'read window': 'getHistory(id)' },
       keyPrefix: 'bench:tools-ours',
       writeTurn: (conversation, turn) => memory.append(conversation, oursMessages(turn)),
       read: (conversation) => memory.getHistory(conversation),
       async check(conversation, turn) {
         await memory.append(conversation, oursMessages(turn));
-        const [, call, result] = await memory.getHistory(conversation);
-        const survived: string[] = [];
-        const stored = call.toolCalls?.[0];
-        if (stored?.id === turn.callId) survived.push('tool call id');
-        if (stored?.name === turn.tool) survived.push('tool name');
-        if (stored?.arguments === turn.arguments) survived.push('arguments, byte for byte');
-        if (result.toolCallId === turn.callId) survived.push('toolCallId');
-        if (result.name === turn.tool) survived.push('tool message name');
-        if (call.id !== undefined && call.createdAt !== undefined)
-          survived.push('message ids and times');
-        return survived;
+        const messages = await memory.getHistory(conversation);
+        const [, call, result] = messages;
+        const checked = checkTurn(turn, {
+          roles: messages.map((m) => m.role),
+          contents: messages.map((m) => m.content),
+          callId: call?.toolCalls?.[0]?.id,
+          callName: call?.toolCalls?.[0]?.name,
+          args: call?.toolCalls?.[0]?.arguments,
+          toolCallId: result?.toolCallId,
+          toolName: result?.name,
+        });
+        if (messages.every((m) => m.id !== undefined && m.createdAt !== undefined)) {
+          checked.added.push('message ids and createdAt');
+        }
+        return checked;
       },
       close: () => ours.close(),
     },
-    {
-      id: 'langchain',
-      label: 'LangChain.js RedisChatMessageHistory: addMessages([4 messages])',
-      keyPrefix: lcPrefix,
-      writeTurn: (conversation, turn) => history(conversation).addMessages(langchainMessages(turn)),
-      read: (conversation) => history(conversation).getMessages(),
-      async check(conversation, turn) {
-        await history(conversation).addMessages(langchainMessages(turn));
-        const [, call, result] = await history(conversation).getMessages();
-        const survived: string[] = [];
-        const stored = (call as AIMessage).tool_calls?.[0];
-        if (stored?.id === turn.callId) survived.push('tool call id');
-        if (stored?.name === turn.tool) survived.push('tool name');
-        if (JSON.stringify(stored?.args) === turn.arguments)
-          survived.push('arguments, byte for byte');
-        else if (JSON.stringify(stored?.args) === JSON.stringify(JSON.parse(turn.arguments))) {
-          survived.push('arguments, as parsed JSON');
-        }
-        if ((result as ToolMessage).tool_call_id === turn.callId) survived.push('toolCallId');
-        if ((result as ToolMessage).name === turn.tool) survived.push('tool message name');
-        if (call.id !== undefined) survived.push('message ids');
-        return survived;
-      },
-      close: async () => {
-        const client = first.client as { isOpen: boolean; quit(): Promise<unknown> };
-        if (client.isOpen) await client.quit();
-      },
-    },
   ];
+  if (!withLangChain) return competitors;
+  const keyPrefix = 'bench:tools-langchain';
+  // A config object of its own: @langchain/redis pools one client per config object.
+  const config = { url };
+  const history = (conversation: string) =>
+    new RedisChatMessageHistory({
+      sessionId: `${keyPrefix}:${conversation}`,
+      sessionTTL: ctx.workload.ttlSeconds,
+      config,
+    });
+  const first = history('warm');
+  // Its lazy connect is not safe for concurrent first calls: connect once up front.
+  await first.ensureReadiness();
+  competitors.push({
+    id: 'langchain',
+    label: 'LangChain.js RedisChatMessageHistory',
+    calls: { 'write turn': 'addMessages([4 messages])', 'read window': 'getMessages()' },
+    keyPrefix,
+    writeTurn: (conversation, turn) => history(conversation).addMessages(langchainMessages(turn)),
+    read: (conversation) => history(conversation).getMessages(),
+    async check(conversation, turn) {
+      await history(conversation).addMessages(langchainMessages(turn));
+      const messages = await history(conversation).getMessages();
+      const call = messages[1] as AIMessage | undefined;
+      const result = messages[2] as ToolMessage | undefined;
+      const roles: Record<string, string> = { human: 'user', ai: 'assistant', tool: 'tool' };
+      const checked = checkTurn(turn, {
+        roles: messages.map((m) => roles[m.getType()] ?? m.getType()),
+        contents: messages.map((m) => m.content),
+        callId: call?.tool_calls?.[0]?.id,
+        callName: call?.tool_calls?.[0]?.name,
+        args: call?.tool_calls?.[0]?.args,
+        toolCallId: result?.tool_call_id,
+        toolName: result?.name,
+      });
+      if (messages.every((m) => m.id !== undefined)) checked.added.push('message ids');
+      return checked;
+    },
+    close: async () => {
+      const client = first.client as { isOpen: boolean; quit(): Promise<unknown> };
+      if (client.isOpen) await client.quit();
+    },
+  });
+  return competitors;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * What a read gives back of a stored turn, and round trips per call counted by the proxy (one
+ * call at a time, as in the round-trips section) with the commands `MONITOR` saw: both through
+ * competitors connected to the proxy, before anything is measured.
+ */
+async function checkAndCountRoundTrips(
+  ctx: BenchContext,
+  result: ToolsResult,
+  turns: ToolTurn[],
+  conversations: string[],
+  withLangChain: boolean,
+): Promise<void> {
+  const proxy = await startRoundTripProxy(ctx.port);
+  const competitors = await createCompetitors(proxy.url, ctx, withLangChain);
+  try {
+    for (const competitor of competitors) {
+      await ctx.admin.flushdb('SYNC');
+      const checked = await competitor.check('check', turns[0]);
+      result.checks[competitor.id] = checked;
+      ctx.log(
+        `tools ${competitor.id} keeps: ${checked.kept.join(', ')}${checked.lost.length ? `; LOSES: ${checked.lost.join('; ')}` : ''}`,
+      );
+      if (competitor.id === 'ours' && checked.lost.length > 0) {
+        ctx.results.errors.push(
+          `tools: ours did not give back what it stored: ${checked.lost.join('; ')}`,
+        );
+      }
+      // Full windows first, so that writes trim and reads return a whole window, as when measured.
+      const n = Math.min(ctx.settings.roundTripOps, conversations.length);
+      for (let t = 0; t < result.turnsPerWindow; t++) {
+        for (let i = 0; i < n; i++) {
+          await competitor.writeTurn(conversations[i], turns[(i + t) % turns.length]);
+        }
+      }
+      for (const op of ['write turn', 'read window'] as const) {
+        const call = (i: number) =>
+          op === 'write turn'
+            ? competitor.writeTurn(conversations[i], turns[i % turns.length])
+            : competitor.read(conversations[i]);
+        try {
+          const log = await startCommandLog(ctx.url);
+          proxy.reset();
+          for (let i = 0; i < n; i++) await call(i);
+          const roundTrips = proxy.roundTrips();
+          const { topLevel, inScripts } = await log.stop();
+          result.roundTrips.push({
+            op,
+            competitor: competitor.id,
+            label: competitor.label,
+            call: competitor.calls[op],
+            ops: n,
+            roundTripsPerOp: roundTrips / n,
+            commands: describeCommands(topLevel, n),
+            scriptCommands: describeCommands(inScripts, n),
+          });
+          ctx.log(
+            `tools round trips ${competitor.id} ${op}: ${roundTrips / n} (${describeCommands(topLevel, n)})`,
+          );
+        } catch (error) {
+          result.roundTrips.push({
+            op,
+            competitor: competitor.id,
+            label: competitor.label,
+            call: competitor.calls[op],
+            ops: 0,
+            roundTripsPerOp: Number.NaN,
+            commands: '',
+            scriptCommands: '',
+            error: errorText(error),
+          });
+        }
+      }
+    }
+  } finally {
+    for (const competitor of competitors) await competitor.close();
+    await proxy.close();
+  }
 }
 
 /** The tool-heavy workload: turn writes and window reads at each concurrency, and bytes per message. */
@@ -179,9 +351,18 @@ export const toolsSection: BenchSection = {
     // The window holds maxTurns * 2 messages: that many tool turns of 4 messages fill it.
     const turnsPerWindow = Math.floor((workload.maxTurns * 2) / 4);
     const conversations = Array.from({ length: workload.conversations }, (_, c) => `t${c}`);
-    const competitors = await createCompetitors(ctx);
-    const result: ToolsResult = { turnsPerWindow, survived: {}, rows: [], memory: [] };
+    const withLangChain = settings.competitors.includes('langchain');
+    const result: ToolsResult = {
+      turnsPerWindow,
+      checks: {},
+      roundTrips: [],
+      rows: [],
+      memory: [],
+    };
     ctx.results.extra.tools = result;
+    await checkAndCountRoundTrips(ctx, result, turns, conversations, withLangChain);
+    const competitors = await createCompetitors(ctx.url, ctx, withLangChain);
+    // Empties the server and writes full windows (turnsPerWindow turns) through the competitor.
     const fill = async (competitor: ToolsCompetitor) => {
       await ctx.admin.flushdb('SYNC');
       for (let t = 0; t < turnsPerWindow; t++) {
@@ -192,17 +373,12 @@ export const toolsSection: BenchSection = {
     };
     try {
       for (const competitor of competitors) {
-        await ctx.admin.flushdb('SYNC');
-        result.survived[competitor.id] = await competitor.check('check', turns[0]);
-        ctx.log(`tools ${competitor.id} keeps: ${result.survived[competitor.id].join(', ')}`);
-      }
-      for (const competitor of competitors) {
         await fill(competitor);
-        const keys = conversations.map((c) => `${competitor.keyPrefix}:${c}`);
         let entryBytes = 0;
         let redisBytes = 0;
         let messages = 0;
-        for (const key of keys) {
+        for (const c of conversations) {
+          const key = `${competitor.keyPrefix}:${c}`;
           const entries = await ctx.admin.lrange(key, 0, -1);
           messages += entries.length;
           for (const entry of entries) entryBytes += Buffer.byteLength(entry);
@@ -216,11 +392,12 @@ export const toolsSection: BenchSection = {
           redisBytesPerMessage: redisBytes / messages,
         });
       }
-      for (const op of ['read window', 'write turn'] as const) {
+      for (const op of ['write turn', 'read window'] as const) {
         for (const concurrency of settings.concurrencies) {
           const rounds = new Map<string, RunStats[]>();
           const failed = new Map<string, string>();
           for (let round = 0; round < settings.rounds; round++) {
+            // Competitors take turns, starting one further each round, as in the throughput section.
             for (let k = 0; k < competitors.length; k++) {
               const competitor = competitors[(k + round) % competitors.length];
               if (failed.has(competitor.id)) continue;
@@ -239,7 +416,7 @@ export const toolsSection: BenchSection = {
                 const stats = await runClosedLoop(operation, concurrency, settings.durationMs);
                 rounds.set(competitor.id, [...(rounds.get(competitor.id) ?? []), stats]);
               } catch (error) {
-                failed.set(competitor.id, error instanceof Error ? error.message : String(error));
+                failed.set(competitor.id, errorText(error));
               }
             }
           }
@@ -251,6 +428,7 @@ export const toolsSection: BenchSection = {
               concurrency,
               competitor: competitor.id,
               label: competitor.label,
+              call: competitor.calls[op],
               ...(stats ? { stats: combineRounds(stats) } : {}),
               ...(error ? { error } : {}),
             });
@@ -268,22 +446,60 @@ export const toolsSection: BenchSection = {
 
 const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 
+const list = (items: string[] | undefined) => (items?.length ? items.join('; ') : '-');
+
 /** The markdown of the section. */
 export function renderToolsMarkdown(result: ToolsResult): string {
   const out: string[] = [];
   out.push(
     `Each turn is 4 messages (user ~100 characters, an assistant tool call with ~80 characters of`,
     `JSON arguments, a ~200-character JSON tool result, an answer of ~400); windows hold`,
-    `${result.turnsPerWindow} turns. LangChain.js never trims, so its lists grow during the write runs.`,
+    `${result.turnsPerWindow} turns (every conversation is filled with full windows before each case).`,
+    `LangChain.js never trims, so its lists grow during the write runs.`,
     '',
-    line(['competitor', 'what a read gives back of a stored tool turn']),
-    line(['---', '---']),
-    ...Object.entries(result.survived).map(([id, kept]) => line([id, kept.join(', ')])),
+    'What a read gives back of a stored turn, checked once per competitor before measuring:',
+    '',
+    line([
+      'competitor',
+      'written and given back',
+      'written and NOT given back as written',
+      'added by the store',
+    ]),
+    line(['---', '---', '---', '---']),
+    ...Object.entries(result.checks).map(([id, checked]) =>
+      line([id, list(checked.kept), list(checked.lost), list(checked.added)]),
+    ),
+    '',
+    'Round trips per call, counted one call at a time by the TCP proxy of the round-trips section, and the commands `MONITOR` saw per call:',
+    '',
+    line([
+      'competitor',
+      'operation',
+      'call',
+      'round trips / op',
+      'commands / op',
+      'inside the script',
+    ]),
+    line(['---', '---', '---', '---', '---', '---']),
+    ...result.roundTrips.map((r) =>
+      line([
+        r.label,
+        r.op,
+        `\`${r.call}\``,
+        r.error ? `error: ${r.error}` : String(+r.roundTripsPerOp.toFixed(2)),
+        r.commands,
+        r.scriptCommands,
+      ]),
+    ),
+    '',
+    'Closed loop, `c` calls in flight over the conversations, as in the throughput section; ' +
+      'messages/s counts the 4 messages of a turn written, or the messages of the window read.',
     '',
     line([
       'operation',
       'c',
       'competitor',
+      'call',
       'ops/s',
       'messages/s',
       'p50 ms',
@@ -291,29 +507,32 @@ export function renderToolsMarkdown(result: ToolsResult): string {
       'client CPU µs/op',
       'vs LangChain',
     ]),
-    line(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
+    line(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
   );
   for (const row of result.rows) {
     const langchain = result.rows.find(
       (r) => r.op === row.op && r.concurrency === row.concurrency && r.competitor === 'langchain',
     );
     const ops = row.stats?.opsPerSec ?? Number.NaN;
-    const messagesPerOp = row.op === 'write turn' ? 4 : 0;
+    const messagesPerOp = row.op === 'write turn' ? 4 : result.turnsPerWindow * 4;
     out.push(
       line([
         row.op,
         row.concurrency,
         row.label,
-        row.stats ? Math.round(ops).toLocaleString('en-US') : (row.error ?? '-'),
-        messagesPerOp ? Math.round(ops * messagesPerOp).toLocaleString('en-US') : '',
+        `\`${row.call}\``,
+        row.stats ? Math.round(ops).toLocaleString('en-US') : `error: ${row.error ?? '-'}`,
+        row.stats ? Math.round(ops * messagesPerOp).toLocaleString('en-US') : '-',
         row.stats?.p50Ms.toFixed(3) ?? '-',
         row.stats?.p99Ms.toFixed(3) ?? '-',
         row.stats?.cpuUsPerOp.toFixed(1) ?? '-',
-        langchain?.stats ? `${(ops / langchain.stats.opsPerSec).toFixed(2)}x` : '-',
+        langchain?.stats && row.stats ? `${(ops / langchain.stats.opsPerSec).toFixed(2)}x` : '-',
       ]),
     );
   }
   out.push(
+    '',
+    'Bytes per message after writing full windows through the competitor (as in the memory section):',
     '',
     line([
       'competitor',

@@ -55,15 +55,32 @@ export function conversationOf(workload: Workload, i: number): string {
   return `c${i % workload.conversations}`;
 }
 
-/** Average size in bytes of a stored `{"role","content"}` JSON entry of this workload (user and assistant alternate). */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A ULID for message `k` (a fixed time, `k` in the random part): the shape of the ids ours assigns. */
+export function benchMessageId(k: number): string {
+  let random = '';
+  for (let i = 0, n = k; i < 16; i++, n = Math.floor(n / 32)) random = CROCKFORD[n % 32] + random;
+  return `01KB3Q7M3Z${random}`;
+}
+
+/** Message `k` as ours stores it (`wireFormat: 'native'`): `{"v":1,"i":<ULID>,"r":<role>,"c":<text>}`. */
+export function nativeEntry(role: 'user' | 'assistant', text: string, k: number): string {
+  return `{"v":1,"i":"${benchMessageId(k)}","r":"${role}","c":${JSON.stringify(text)}}`;
+}
+
+/**
+ * Average size in bytes of a stored entry of this workload in ours' native format (user and
+ * assistant alternate): what ours and the floor write, and what their windows are prefilled with.
+ */
 export function averageEntryBytes(workload: Workload): number {
   let total = 0;
-  for (const text of workload.userTexts) {
-    total += Buffer.byteLength(JSON.stringify({ role: 'user', content: text }));
-  }
-  for (const text of workload.assistantTexts) {
-    total += Buffer.byteLength(JSON.stringify({ role: 'assistant', content: text }));
-  }
+  workload.userTexts.forEach((text, k) => {
+    total += Buffer.byteLength(nativeEntry('user', text, 2 * k));
+  });
+  workload.assistantTexts.forEach((text, k) => {
+    total += Buffer.byteLength(nativeEntry('assistant', text, 2 * k + 1));
+  });
   return total / (workload.userTexts.length + workload.assistantTexts.length);
 }
 
