@@ -16,7 +16,12 @@ import type {
   ResolvedChatMemoryOptions,
 } from './chat-memory.interfaces.js';
 import { MessageMessages, StoreMessages } from './chat-memory.messages.js';
-import { assertContent, assertConversationId, assertRole } from './chat-memory.validation.js';
+import {
+  assertContent,
+  assertConversationId,
+  assertRole,
+  isObject,
+} from './chat-memory.validation.js';
 import {
   decodeMessages,
   prepareMessage,
@@ -269,8 +274,6 @@ export class ChatMemoryService {
     }
   }
 }
-
-const isObject = (value: unknown): value is object => value !== null && typeof value === 'object';
 
 const ANSWER_ROLES: readonly ChatRole[] = ['assistant', 'tool'];
 

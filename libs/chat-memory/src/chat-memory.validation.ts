@@ -18,6 +18,10 @@ import { ArgumentMessages } from './chat-memory.messages.js';
 
 const ROLES: ReadonlySet<unknown> = new Set(CHAT_ROLES);
 
+/** Whether `value` is an object (arrays included), not `null`. */
+export const isObject = (value: unknown): value is object =>
+  value !== null && typeof value === 'object';
+
 /** Whether `value` is one of `CHAT_ROLES`. */
 export const isChatRole = (value: unknown): value is ChatRole => ROLES.has(value);
 

@@ -19,7 +19,7 @@ import { InvalidContentError } from '../chat-memory.errors.js';
 import { RecordingMessages } from '../chat-memory.messages.js';
 import type { ChatMemoryService } from '../chat-memory.service.js';
 import { getChatMemoryToken } from '../chat-memory.tokens.js';
-import { assertConversationId } from '../chat-memory.validation.js';
+import { assertConversationId, isObject } from '../chat-memory.validation.js';
 import type { ChatMessageInput } from '../chat-message.interfaces.js';
 import { prefetchHistory } from './conversation-history.prefetch.js';
 import { oncePerInstanceName, recorderClasses, type RecorderStatus } from './recorder-classes.js';
@@ -47,8 +47,6 @@ interface Turn {
   readonly options: RecordChatTurnOptions;
   readonly memory: ChatMemoryService;
 }
-
-const isObject = (value: unknown): value is object => value !== null && typeof value === 'object';
 
 const isWebBody = (value: unknown): boolean =>
   (typeof Response !== 'undefined' && value instanceof Response) ||

@@ -9,6 +9,8 @@ import type {
   JsonValue,
 } from '../../chat-message.interfaces.js';
 
+import { parseDataUrl } from '../common.js';
+
 export { collapse } from '../common.js';
 
 /**
@@ -166,8 +168,6 @@ export function textOf(content: string | ChatContentPart[]): string {
 // ---------------------------------------------------------------------------------------------
 // Images and files
 
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
-
 /** @internal The base64 text of binary data (`Uint8Array`, `Buffer`, `ArrayBuffer`). */
 export function toBase64(data: Uint8Array | ArrayBuffer): string {
   return data instanceof ArrayBuffer
@@ -190,10 +190,8 @@ export function locate(
   }
   const text = source instanceof URL ? source.href : source;
   if (source instanceof URL || URL.canParse(text)) {
-    const match = DATA_URL.exec(text);
-    if (match && (mediaType === undefined || mediaType === match[1])) {
-      return { data: match[2], mediaType: match[1] };
-    }
+    const parsed = parseDataUrl(text);
+    if (parsed && (mediaType === undefined || mediaType === parsed.mediaType)) return parsed;
     return withMediaType({ url: text }, mediaType);
   }
   return withMediaType({ data: text }, mediaType);
