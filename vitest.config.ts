@@ -22,6 +22,12 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-chat-memory\/tokenizer$/,
+        replacement: fileURLToPath(
+          new URL('./libs/chat-memory/src/tokenizer/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-chat-memory$/,
         replacement: fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
       },

@@ -38,7 +38,7 @@ describe('ChatMemoryModule options are checked at boot', () => {
     ['config.keyPrefix', { config: { keyPrefix: 'a b' } }, /got "a b"/],
     ['config.maxContentBytes', { config: { maxContentBytes: 0 } }, /positive integer/],
     ['url', { url: '' }, /non-empty string/],
-    ['store', { store: { push: () => 0 } }, /missing range, length, delete, ttl/],
+    ['store', { store: { push: () => 0 } }, /missing pin, read, range, length, delete, ttl/],
   ];
 
   it.each(cases)(
@@ -48,7 +48,9 @@ describe('ChatMemoryModule options are checked at boot', () => {
 
   it('accepts the defaults and exposes them', async () => {
     const memory = (await boot({ store: new InMemoryChatMemoryStore() })).get(ChatMemoryService);
-    expect(memory.maxMessages).toBe(20);
+    expect(memory.maxTurns).toBe(10);
+    expect(memory.maxMessages).toBeNull();
+    expect(memory.maxTokens).toBeNull();
     expect(memory.ttlSeconds).toBeNull();
   });
 });
@@ -97,7 +99,7 @@ describe('ChatMemoryModule.forRootAsync', () => {
     const moduleRef = await boot({
       imports: [ChatMemoryModule.forRootAsync({ useClass: MemoryOptions })],
     });
-    expect(moduleRef.get(ChatMemoryService).maxMessages).toBe(6);
+    expect(moduleRef.get(ChatMemoryService).maxTurns).toBe(3);
   });
 
   it('stops the app at boot when the factory returns a bad option', async () => {

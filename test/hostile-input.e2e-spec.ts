@@ -57,19 +57,27 @@ beforeEach(async () => {
 });
 
 const ANY_ID = expect.stringMatching(ULID_PATTERN);
+const ANY_NUMBER = expect.any(Number);
 
 async function expectVictimUntouched(): Promise<void> {
   expect(victimEntries.map((entry) => JSON.parse(entry) as unknown)).toEqual([
-    { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'user', c: 'do not touch' },
-    { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'assistant', c: 'me' },
+    { v: 1, i: expect.stringMatching(ULID_PATTERN), k: 7, r: 'user', c: 'do not touch' },
+    { v: 1, i: expect.stringMatching(ULID_PATTERN), k: 5, r: 'assistant', c: 'me' },
   ]);
   await expect(redis.lrange(`${PREFIX}:victim`, 0, -1)).resolves.toEqual(victimEntries);
 }
 
-/** Stores one message the way its role needs: a tool message answers a tool call. */
+/** The call a tool message answers here. */
+const CALL: ChatMessage = {
+  role: 'assistant',
+  content: '',
+  toolCalls: [{ id: 'call_1', name: 'f', arguments: '{}' }],
+};
+
+/** Stores one message the way its role needs: a tool message answers a tool call made with it. */
 const appendOne = (id: string, message: ChatMessage) =>
   message.role === 'tool'
-    ? memory.append(id, { ...message, toolCallId: 'call_1' })
+    ? memory.append(id, [CALL, { ...message, toolCallId: 'call_1' }])
     : memory.append(id, message.role, message.content);
 
 /** The stored messages without the id and time the library added (after checking they are there). */
@@ -147,7 +155,8 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
           const fits = Buffer.byteLength(messageText(sent), 'utf8') <= MAX_CONTENT_BYTES;
           const result = await outcome(appendOne(id, sent));
           expect(result).toBe(fits ? 'ok' : InvalidContentError.name);
-          if (fits) stored.push(sent.role === 'tool' ? { ...sent, toolCallId: 'call_1' } : sent);
+          if (fits && sent.role === 'tool') stored.push(CALL, { ...sent, toolCallId: 'call_1' });
+          else if (fits) stored.push(sent);
         }
         const history = await memory.getHistory(id);
         expect(withoutIdAndTime(history)).toStrictEqual(stored);
@@ -159,7 +168,8 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     );
     await expectVictimUntouched();
     const keys = await redis.keys('*');
-    for (const key of keys) expect(key).toMatch(/^hostile:(victim|conv-\d+)$/);
+    // Each conversation: its List, and its window hash.
+    for (const key of keys) expect(key).toMatch(/^hostile:(victim|conv-\d+)(:w:\{hostile:\1\})?$/);
   });
 
   it('any conversation id is used as exactly one key in its namespace, or rejected with nothing written', async () => {
@@ -198,12 +208,16 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     );
     // No key outside `${PREFIX}:<accepted id>`: glob characters never reached Redis as patterns.
     const keys = new Set(await redis.keys('*'));
-    expect(keys).toEqual(new Set([...accepted].map((id) => `${PREFIX}:${id}`)));
+    expect(keys).toEqual(
+      new Set(
+        [...accepted].flatMap((id) => [`${PREFIX}:${id}`, `${PREFIX}:${id}:w:{${PREFIX}:${id}}`]),
+      ),
+    );
     accepted.delete('victim');
     for (const id of accepted) {
       const entries = await redis.lrange(`${PREFIX}:${id}`, 0, -1);
       expect(entries.map((entry) => JSON.parse(entry) as unknown)).toEqual([
-        { v: 1, i: expect.stringMatching(ULID_PATTERN), r: 'user', c: 'kept' },
+        { v: 1, i: expect.stringMatching(ULID_PATTERN), k: 5, r: 'user', c: 'kept' },
       ]);
     }
   });
@@ -245,7 +259,10 @@ describe('hostile input through ChatMemoryService (property-based)', () => {
     }
     await expect(memory.count('c')).resolves.toBe(0);
     await expectVictimUntouched();
-    expect(await redis.keys('*')).toEqual([`${PREFIX}:victim`]);
+    expect((await redis.keys('*')).sort()).toEqual([
+      `${PREFIX}:victim`,
+      `${PREFIX}:victim:w:{${PREFIX}:victim}`,
+    ]);
   });
 
   it('roles outside the four known ones are rejected, whatever they look like', async () => {
@@ -508,7 +525,10 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
           answered: added.length >= 2 && added.at(-1)?.r === 'assistant',
         }).toEqual(
           accepted
-            ? { first: { v: 1, i: ANY_ID, r: 'user', c: message }, answered: true }
+            ? {
+                first: { v: 1, i: ANY_ID, k: ANY_NUMBER, r: 'user', c: message },
+                answered: true,
+              }
             : { first: null, answered: false },
         );
         const readBack = accepted
@@ -527,8 +547,10 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
       { numRuns: RUNS },
     );
     // Every key is a conversation of the app's namespace or of the service tests above.
+    // (A window hash is `<list key>:w:{<list key>}`.)
     for (const key of await redis.keys('*')) {
-      const [prefix, ...rest] = key.split(':');
+      const list = /^(.*):w:\{\1\}$/.exec(key)?.[1] ?? key;
+      const [prefix, ...rest] = list.split(':');
       expect(['app', PREFIX]).toContain(prefix);
       expect(ID_PATTERN.test(rest.join(':'))).toBe(true);
     }

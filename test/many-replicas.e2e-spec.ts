@@ -1,24 +1,11 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ChatMemoryService, messageText } from 'nestjs-chat-memory';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisUrl, ULID_PATTERN, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
 
 const root = join(import.meta.dirname, '..');
-const dist = join(root, 'libs/chat-memory/dist/index.js');
-
-/** Newest modification time of the library sources, to tell whether dist/ is stale. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 const WORKERS = 4;
 const TURNS_PER_WORKER = 60;
 const CONVERSATIONS = 6;
@@ -27,22 +14,6 @@ const padding = 'é🙂x'.repeat(200);
 
 describe('several replicas (separate Node processes) writing the same conversations at once', () => {
   const boot = useChatMemoryModules(() => ({ url: redisUrl() }));
-  beforeAll(() => {
-    // The workers run plain Node against the built library: build it if missing or stale.
-    if (
-      !existsSync(dist) ||
-      statSync(dist).mtimeMs < newestSource(join(root, 'libs/chat-memory/src'))
-    ) {
-      execFileSync(
-        process.execPath,
-        [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'libs/chat-memory/tsconfig.lib.json'],
-        {
-          cwd: root,
-          stdio: 'inherit',
-        },
-      );
-    }
-  }, 120_000);
 
   it('keeps exactly min(total, maxTurns * 2) entries, turns whole and ordered, nothing duplicated or torn', async () => {
     const wide = uniquePrefix('wide');

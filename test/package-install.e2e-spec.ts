@@ -465,8 +465,14 @@ describe('nestjs-chat-memory installed from its npm tarball into a new Nest app'
     expect(reply).toEqual(expect.any(String));
     const stored = (await redis.lrange(key, 0, -1)).map((entry) => JSON.parse(entry) as unknown);
     expect(stored).toEqual([
-      { v: 1, i: expect.stringMatching(/^[0-9A-Z]{26}$/), r: 'user', c: 'hi' },
-      { v: 1, i: expect.stringMatching(/^[0-9A-Z]{26}$/), r: 'assistant', c: reply },
+      { v: 1, i: expect.stringMatching(/^[0-9A-Z]{26}$/), k: 5, r: 'user', c: 'hi' },
+      {
+        v: 1,
+        i: expect.stringMatching(/^[0-9A-Z]{26}$/),
+        k: expect.any(Number),
+        r: 'assistant',
+        c: reply,
+      },
     ]);
   });
 

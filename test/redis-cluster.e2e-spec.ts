@@ -39,10 +39,15 @@ describe('on a Redis Cluster', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `conv-${i}`);
     await Promise.all(ids.map((id) => memory.appendTurn(id, `q ${id}`, `a ${id}`)));
 
+    // Each conversation is a List and its window hash, always on the same master.
     const perMaster: number[] = [];
     for (const { port } of await cluster.masters()) {
       const keys = await cluster.connect(port).keys(`${keyPrefix}:*`);
-      perMaster.push(keys.length);
+      const lists = keys.filter((key) => !key.includes('{'));
+      expect(keys.filter((key) => key.includes('{')).sort()).toEqual(
+        lists.map((list) => `${list}:w:{${list}}`).sort(),
+      );
+      perMaster.push(lists.length);
     }
     expect(perMaster).toHaveLength(3);
     for (const count of perMaster) expect(count).toBeGreaterThan(0);

@@ -23,16 +23,22 @@ describe('Redis store: keys, TTL and round trips', () => {
     await redis.quit();
   });
 
-  it('keeps one List per conversation at `${keyPrefix}:${conversationId}`', async () => {
+  it('keeps one List per conversation at `${keyPrefix}:${conversationId}`, and its window hash beside it (same Cluster slot: see the Cluster tests)', async () => {
     const keyPrefix = uniquePrefix();
     const memory = (await boot({ url: redisUrl(), config: { keyPrefix } })).get(ChatMemoryService);
     const [user, assistant] = await memory.appendTurn('conv-1', 'hi', 'hello');
-    await expect(redis.type(`${keyPrefix}:conv-1`)).resolves.toBe('list');
-    await expect(redis.keys(`${keyPrefix}*`)).resolves.toEqual([`${keyPrefix}:conv-1`]);
-    await expect(redis.lrange(`${keyPrefix}:conv-1`, 0, -1)).resolves.toEqual([
-      `{"v":1,"i":"${user.id}","r":"user","c":"hi"}`,
-      `{"v":1,"i":"${assistant.id}","r":"assistant","c":"hello"}`,
+    const list = `${keyPrefix}:conv-1`;
+    const window = `${list}:w:{${list}}`;
+    await expect(redis.type(list)).resolves.toBe('list');
+    await expect(redis.type(window)).resolves.toBe('hash');
+    expect((await redis.keys(`${keyPrefix}*`)).sort()).toEqual([list, window]);
+    await expect(redis.lrange(list, 0, -1)).resolves.toEqual([
+      `{"v":1,"i":"${user.id}","k":5,"r":"user","c":"hi"}`,
+      `{"v":1,"i":"${assistant.id}","k":6,"r":"assistant","c":"hello"}`,
     ]);
+    // clear() removes both.
+    await memory.clear('conv-1');
+    await expect(redis.keys(`${keyPrefix}*`)).resolves.toEqual([]);
   });
 
   it('uses the prefix "chat-memory" by default', async () => {

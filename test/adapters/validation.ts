@@ -1,5 +1,6 @@
 import type { ChatMessageInput } from 'nestjs-chat-memory';
 import { prepareMessage } from '../../libs/chat-memory/src/chat-message.codec.js';
+import { estimateTokens } from '../../libs/chat-memory/src/chat-message.tokens.js';
 
 /**
  * The service's own validation run on what an adapter returns, without Redis: the error messages
@@ -12,7 +13,12 @@ export function validationErrors(messages: readonly ChatMessageInput[]): string[
       prepareMessage(
         message,
         `messages[${i}]`,
-        { maxContentBytes: 1_000_000, maxMetadataBytes: 65_536, wireFormat: 'native' },
+        {
+          maxContentBytes: 1_000_000,
+          maxMetadataBytes: 65_536,
+          wireFormat: 'native',
+          countTokens: estimateTokens,
+        },
         Date.now(),
       );
     } catch (error) {

@@ -44,7 +44,11 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       const appended = [
         ...(await memory.append('conv_abc', 'system', 'Be brief.')),
         ...(await memory.append('conv_abc', 'user', 'What is the capital of France?')),
-        ...(await memory.append('conv_abc', 'assistant', 'Paris.')),
+        ...(await memory.append('conv_abc', {
+          role: 'assistant',
+          content: 'Paris.',
+          toolCalls: [{ id: 'c1', name: 'weather', arguments: '{"city":"Paris"}' }],
+        })),
         ...(await memory.append('conv_abc', {
           role: 'tool',
           toolCallId: 'c1',
@@ -70,7 +74,13 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
           content: 'What is the capital of France?',
           createdAt: ANY_TIME,
         },
-        { id: ANY_ID, role: 'assistant', content: 'Paris.', createdAt: ANY_TIME },
+        {
+          id: ANY_ID,
+          role: 'assistant',
+          content: 'Paris.',
+          toolCalls: [{ id: 'c1', name: 'weather', arguments: '{"city":"Paris"}' }],
+          createdAt: ANY_TIME,
+        },
         {
           id: ANY_ID,
           role: 'tool',
@@ -95,21 +105,34 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       ]);
     });
 
-    it('keeps a sliding window of the last maxTurns * 2 messages', async () => {
+    it('keeps a sliding window of the last maxTurns * 2 messages of whole text turns', async () => {
+      const memory = await service({ keyPrefix: uniquePrefix(), maxTurns: 2 });
+      for (let i = 1; i <= 8; i++) await memory.append('w', i % 2 ? 'user' : 'assistant', `m${i}`);
+      const history = await memory.getHistory('w');
+      expect(history.map((m) => m.content)).toEqual(['m5', 'm6', 'm7', 'm8']);
+      await expect(memory.count('w')).resolves.toBe(4);
+    });
+
+    it('while a turn waits for its answer, the window starts at the oldest kept user message', async () => {
       const memory = await service({ keyPrefix: uniquePrefix(), maxTurns: 2 });
       for (let i = 1; i <= 7; i++) await memory.append('w', i % 2 ? 'user' : 'assistant', `m${i}`);
+      // Two turns: m5 m6, and m7 still waiting (the seed kept m4 too, an answer without its question).
       const history = await memory.getHistory('w');
-      expect(history.map((m) => m.content)).toEqual(['m4', 'm5', 'm6', 'm7']);
-      await expect(memory.count('w')).resolves.toBe(4);
+      expect(history.map((m) => m.content)).toEqual(['m5', 'm6', 'm7']);
     });
 
     it('defaults to a window of 10 turns (20 messages)', async () => {
       const memory = await service({ keyPrefix: uniquePrefix() });
-      for (let i = 1; i <= 25; i++) await memory.append('d', 'user', `m${i}`);
+      for (let i = 1; i <= 25; i++) await memory.appendTurn('d', `q${i}`, `a${i}`);
       const history = await memory.getHistory('d');
       expect(history).toHaveLength(20);
-      expect(history[0].content).toBe('m6');
-      expect(history[19].content).toBe('m25');
+      expect(history[0].content).toBe('q16');
+      expect(history[19].content).toBe('a25');
+      // A turn is a user message and what follows it: 25 questions alone are 25 turns.
+      for (let i = 1; i <= 25; i++) await memory.append('u', 'user', `m${i}`);
+      expect((await memory.getHistory('u')).map((m) => m.content)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `m${i + 16}`),
+      );
     });
 
     it('appendTurn stores the user message then the answer, and the window slides by whole turns', async () => {
@@ -320,7 +343,7 @@ export function describeChatMemoryConformance(name: string, target: ConformanceT
       const replicas = await Promise.all([service(config), service(config)]);
       await Promise.all(
         replicas.flatMap((memory) =>
-          Array.from({ length: 50 }, (_, i) => memory.append('busy', 'user', `m${i}`)),
+          Array.from({ length: 50 }, (_, i) => memory.appendTurn('busy', `q${i}`, `a${i}`)),
         ),
       );
       await expect(replicas[1].count('busy')).resolves.toBe(6);

@@ -27,3 +27,23 @@ export function roleContent(
   }
   return messages.map(({ role, content }) => ({ role, content }));
 }
+
+/**
+ * Commands the library's scripts run inside Redis. `INFO commandstats` counts them too, but they are
+ * no round trips: tests that count round trips leave them out (the client itself sends EVALSHA,
+ * EVAL, LRANGE, LLEN, DEL and PTTL).
+ */
+export const SCRIPT_COMMANDS: readonly string[] = [
+  'rpush',
+  'ltrim',
+  'pexpire',
+  'hmget',
+  'hget',
+  'hset',
+  'hdel',
+  'hexists',
+  'llen',
+  'lpop',
+  'lpush',
+  'lindex',
+];

@@ -12,10 +12,17 @@ export class ChatMemoryError extends Error {
 export class ChatMemoryValidationError extends ChatMemoryError {
   constructor(
     /** The argument that was rejected. */
-    readonly field: 'conversationId' | 'role' | 'content' | 'message',
+    readonly field: 'conversationId' | 'role' | 'content' | 'message' | 'query',
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** A `getHistory` option (`maxTokens`, `limit`, `before`) is malformed or names no message in the window. */
+export class InvalidHistoryQueryError extends ChatMemoryValidationError {
+  constructor(message: string) {
+    super('query', message);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { WIRE_FORMATS } from './chat-memory.constants.js';
 import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
-import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+import type { ChatMessage } from './chat-message.interfaces.js';
+import type { ChatMemoryStore, ChatMemoryWindow } from './store/chat-memory-store.interface.js';
 
 export type { ChatMessage, ChatRole } from './chat-message.interfaces.js';
 
@@ -15,8 +16,44 @@ export type ChatMemoryWireFormat = (typeof WIRE_FORMATS)[number];
 
 /** How conversations are kept. Every field is optional; defaults are those of the original `RedisChatMemory`. */
 export interface ChatMemoryConfig {
-  /** Turns kept per conversation; the list holds at most `maxTurns * 2` messages. Default `10`. */
+  /**
+   * Turns kept per conversation. A turn starts at a `user` message and holds everything up to the
+   * next one (the answer, tool calls and their results); messages before the first user message
+   * form a turn of their own. Whole turns are dropped from the front, never the newest one. For
+   * text conversations written in whole turns this keeps the last `maxTurns * 2` messages.
+   * Default `10`.
+   */
   maxTurns?: number;
+  /**
+   * Largest number of stored messages (the pinned prompt not counted). Whole turns are dropped
+   * until the window fits, but the newest turn is always kept, even when it alone is longer.
+   * `null`: only `maxTurns` and `maxTokens` bound the window. Default `null`.
+   */
+  maxMessages?: number | null;
+  /**
+   * Largest token sum of the stored messages (counted by `tokenCounter`, the pinned prompt not
+   * counted); whole turns are dropped until it fits, never the newest turn. Not available with
+   * `wireFormat: 'ractogateway'`. `null`: no token bound. Default `null`.
+   */
+  maxTokens?: number | null;
+  /**
+   * Counts a message's tokens when it is written (the count is stored with it). Must return an
+   * integer >= 0 and be fast: it runs on every write. Default `estimateTokens` (about 4 characters
+   * a token); `nestjs-chat-memory/tokenizer` has an exact o200k counter.
+   */
+  tokenCounter?: (message: ChatMessage) => number;
+  /**
+   * A system prompt that `getHistory` returns first for every conversation that has no pinned
+   * prompt of its own (`setSystemPrompt`). It is not stored. Default `null`.
+   */
+  systemPrompt?: string | null;
+  /**
+   * Called after a write with the messages the window dropped, oldest first: to summarize or
+   * archive them. It runs after the write has succeeded and is not awaited; an error it throws or
+   * rejects with is logged and never fails the write. Default: unset (dropped messages are not
+   * read back from Redis at all).
+   */
+  onEvict?: (conversationId: string, messages: ChatMessage[]) => void | Promise<void>;
   /**
    * Time to live of a conversation, in seconds, refreshed on every write; fractions keep
    * millisecond precision (`0.5` is 500 ms). `null` or unset: conversations never expire. Default `null`.
@@ -142,12 +179,17 @@ export interface ChatMemoryModuleExtras {
 /** @internal The window and limits after defaults and checks; what the service reads on every call. */
 export interface ResolvedChatMemoryConfig {
   readonly maxTurns: number;
-  readonly maxMessages: number;
+  readonly maxMessages: number | null;
+  readonly maxTokens: number | null;
   readonly ttlMs: number | null;
   readonly keyPrefix: string;
   readonly maxContentBytes: number;
   readonly maxMetadataBytes: number;
   readonly wireFormat: ChatMemoryWireFormat;
+  readonly countTokens: (message: ChatMessage) => number;
+  readonly systemPrompt: string | null;
+  readonly onEvict: ((conversationId: string, messages: ChatMessage[]) => unknown) | null;
+  readonly window: ChatMemoryWindow;
 }
 
 /** @internal Where the store lives: exactly one of the ways to reach Redis, or a custom store. */

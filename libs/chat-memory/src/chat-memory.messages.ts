@@ -33,6 +33,8 @@ export const OptionMessages = {
     `must use the redis: or rediss: scheme, got ${describeValue(protocol)}`,
   notCombinable: (others: readonly string[]) =>
     `cannot be combined with ${others.map((o) => `"${o}"`).join(', ')}; give one way to reach Redis`,
+  notWithRactogateway: () =>
+    `cannot be used with wireFormat 'ractogateway': the Python original's entries carry no token counts; use the default wireFormat 'native'`,
   notAStore: (missing: readonly string[]) =>
     `not a ChatMemoryStore (missing ${missing.join(', ')})`,
   redisOptionsUnused: (kind: 'cluster' | 'client' | 'store') =>
@@ -103,6 +105,14 @@ export const MessageMessages = {
     `is ${bytes} bytes of JSON, more than the limit of ${max} bytes (config.maxMetadataBytes)`,
   turnRole: (expected: string, got: unknown) =>
     `must have role ${expected}, got ${describeValue(got)}`,
+  orphanToolResult: () =>
+    'answers no open tool call: a tool message must follow the assistant message that made the call, and each call is answered once',
+  openToolCalls: () =>
+    'cannot be stored while the newest assistant message still has tool calls without results; append a tool message (an error result is fine) for each call first',
+  pinRactogateway: () =>
+    `a pinned system prompt cannot be stored with wireFormat 'ractogateway' (the Python original would trim it like any message); use config.systemPrompt, which is not stored`,
+  pinnedRole: (got: unknown) => `must have role system, got ${describeValue(got)}`,
+  readOptions: (detail: string) => detail,
   ractogateway: (field: string) =>
     `${field} cannot be stored with wireFormat 'ractogateway', which writes only {"role","content"} (plain text) for the Python original; use the default wireFormat 'native'`,
 } as const;
@@ -160,6 +170,8 @@ export const HealthMessages = {
 export const StoreMessages = {
   failed: (operation: string, conversationId: string, cause: unknown) =>
     `Chat memory ${operation} failed for conversation "${conversationId}": ${reasonOf(cause)}`,
+  evictHookFailed: (conversationId: string, error: unknown) =>
+    `config.onEvict failed for conversation "${conversationId}" (the write itself succeeded): ${reasonOf(error)}`,
   skippedEntries: (key: string, skipped: readonly number[]) =>
     `Skipped ${skipped.length} stored entr${skipped.length === 1 ? 'y' : 'ies'} of "${key}" ` +
     `that ${skipped.length === 1 ? 'is' : 'are'} not a message this version can read (index ${skipped.join(', ')})`,

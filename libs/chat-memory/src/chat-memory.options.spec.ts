@@ -26,13 +26,19 @@ describe('resolveChatMemoryOptions', () => {
     const spec = resolveChatMemoryOptions({});
     expect(spec.config).toEqual({
       maxTurns: 10,
-      maxMessages: 20,
+      maxMessages: null,
+      maxTokens: null,
       ttlMs: null,
       keyPrefix: 'chat-memory',
       maxContentBytes: 65536,
       maxMetadataBytes: 16384,
       wireFormat: 'native',
+      countTokens: expect.any(Function),
+      systemPrompt: null,
+      onEvict: null,
+      window: { format: 'native', maxTurns: 10, maxMessages: null, maxTokens: null },
     });
+    expect(spec.config.countTokens({ role: 'user', content: 'x'.repeat(40) })).toBe(14);
     expect(spec.source).toEqual({
       kind: 'url',
       url: 'redis://localhost:6379/0',
@@ -121,7 +127,7 @@ describe('resolveChatMemoryOptions', () => {
       'a typo in config',
       { config: { maxTurn: 5 } },
       'config.maxTurn',
-      /known here: maxTurns, ttlSeconds, keyPrefix, maxContentBytes, maxMetadataBytes, wireFormat\)/,
+      /known here: maxTurns, ttlSeconds, keyPrefix, maxContentBytes, maxMetadataBytes, wireFormat, maxMessages, maxTokens, tokenCounter, systemPrompt, onEvict\)/,
     ],
     [
       'an unknown wireFormat',

@@ -22,6 +22,8 @@ import type {
   ResolvedChatMemoryOptions,
 } from './chat-memory.interfaces.js';
 import { OptionMessages } from './chat-memory.messages.js';
+import type { ChatMessage } from './chat-message.interfaces.js';
+import { estimateTokens } from './chat-message.tokens.js';
 
 /** The keys each options object may have; anything else is a typo or a misplaced option. */
 const KNOWN_KEYS = {
@@ -33,6 +35,11 @@ const KNOWN_KEYS = {
     'maxContentBytes',
     'maxMetadataBytes',
     'wireFormat',
+    'maxMessages',
+    'maxTokens',
+    'tokenCounter',
+    'systemPrompt',
+    'onEvict',
   ],
   connection: ['commandTimeoutMs', 'failFast', 'readyTimeoutMs'],
   cluster: ['nodes', 'options'],
@@ -49,7 +56,7 @@ const EXTRA_KEYS: readonly string[] = [
 /** The ways to reach Redis, of which at most one may be given (an error names the first given). */
 const SOURCES = ['cluster', 'sentinel', 'url', 'client', 'store'] as const;
 
-const STORE_METHODS = ['push', 'range', 'length', 'delete', 'ttl'] as const;
+const STORE_METHODS = ['push', 'pin', 'read', 'range', 'length', 'delete', 'ttl'] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -331,14 +338,69 @@ function resolveConfig(config: Record<string, unknown>): ResolvedChatMemoryConfi
     );
   }
 
+  const maxMessages = config.maxMessages ?? null;
+  if (maxMessages !== null && !isPositiveInteger(maxMessages)) {
+    fail('config.maxMessages', OptionMessages.expected('null or a positive integer', maxMessages));
+  }
+  const maxTokens = config.maxTokens ?? null;
+  if (maxTokens !== null && !isPositiveInteger(maxTokens)) {
+    fail('config.maxTokens', OptionMessages.expected('null or a positive integer', maxTokens));
+  }
+  if (maxTokens !== null && wireFormat === 'ractogateway') {
+    fail('config.maxTokens', OptionMessages.notWithRactogateway());
+  }
+  const tokenCounter = config.tokenCounter ?? estimateTokens;
+  if (typeof tokenCounter !== 'function') {
+    fail(
+      'config.tokenCounter',
+      OptionMessages.expected('a function (message) => number', tokenCounter),
+    );
+  }
+  const systemPrompt = config.systemPrompt ?? null;
+  if (systemPrompt !== null && !isNonEmptyString(systemPrompt)) {
+    fail(
+      'config.systemPrompt',
+      OptionMessages.expected('null or a non-empty string', systemPrompt),
+    );
+  }
+  const onEvict = config.onEvict ?? null;
+  if (onEvict !== null && typeof onEvict !== 'function') {
+    fail(
+      'config.onEvict',
+      OptionMessages.expected('a function (conversationId, messages)', onEvict),
+    );
+  }
+
+  const count = tokenCounter as (message: ChatMessage) => number;
+  const countTokens = (message: ChatMessage): number => {
+    const tokens = count(message);
+    if (!Number.isSafeInteger(tokens) || tokens < 0) {
+      throw new ChatMemoryConfigError(
+        'config.tokenCounter',
+        OptionMessages.expected('a function that returns an integer >= 0', tokens),
+      );
+    }
+    return tokens;
+  };
+
   return Object.freeze({
     maxTurns,
-    maxMessages: maxTurns * 2,
+    maxMessages,
+    maxTokens,
     ttlMs,
     keyPrefix,
     maxContentBytes,
     maxMetadataBytes,
     wireFormat: wireFormat as ChatMemoryWireFormat,
+    countTokens,
+    systemPrompt,
+    onEvict: onEvict as ResolvedChatMemoryConfig['onEvict'],
+    window: Object.freeze({
+      format: wireFormat as ChatMemoryWireFormat,
+      maxTurns,
+      maxMessages,
+      maxTokens,
+    }),
   });
 }
 

@@ -4,10 +4,12 @@ import {
   CHAT_MEMORY_STORE,
   LOGGER_CONTEXT,
   MAX_MESSAGES_PER_CALL,
+  MESSAGE_ID_PATTERN,
 } from './chat-memory.constants.js';
 import {
   ChatMemoryError,
   ChatMemoryStoreError,
+  InvalidHistoryQueryError,
   InvalidMessageError,
 } from './chat-memory.errors.js';
 import type {
@@ -34,7 +36,11 @@ import type {
   ChatMessageInput,
   ChatRole,
 } from './chat-message.interfaces.js';
-import type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+import {
+  WindowRuleError,
+  type ChatMemoryReadQuery,
+  type ChatMemoryStore,
+} from './store/chat-memory-store.interface.js';
 import { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
 
 /** What keeps the conversations: Redis, the in-memory store, or a store of your own. */
@@ -66,9 +72,19 @@ export class ChatMemoryService {
           : 'custom';
   }
 
-  /** The largest number of messages kept per conversation (`maxTurns * 2`). */
-  get maxMessages(): number {
+  /** Turns kept per conversation (`config.maxTurns`). */
+  get maxTurns(): number {
+    return this.config.maxTurns;
+  }
+
+  /** The cap on stored messages (`config.maxMessages`), or `null` when there is none. */
+  get maxMessages(): number | null {
     return this.config.maxMessages;
+  }
+
+  /** The cap on stored tokens (`config.maxTokens`), or `null` when there is none. */
+  get maxTokens(): number | null {
+    return this.config.maxTokens;
   }
 
   /** How entries are written: `'native'` or `'ractogateway'` (`config.wireFormat`). */
@@ -99,18 +115,18 @@ export class ChatMemoryService {
   append(
     conversationId: string,
     message: ChatMessageInput | readonly ChatMessageInput[],
-  ): Promise<ChatMessage[]>;
+  ): Promise<ChatMessageBatch>;
   /** Stores one message given by its role and content (a string or parts). */
   append(
     conversationId: string,
     role: ChatRole,
     content: string | ChatContentPart[],
-  ): Promise<ChatMessage[]>;
+  ): Promise<ChatMessageBatch>;
   append(
     conversationId: string,
     roleOrMessages: ChatRole | ChatMessageInput | readonly ChatMessageInput[],
     content?: string | ChatContentPart[],
-  ): Promise<ChatMessage[]> {
+  ): Promise<ChatMessageBatch> {
     // Hot path: not async, one promise layer of our own (see push).
     let prepared: PreparedMessage[];
     try {
@@ -120,7 +136,7 @@ export class ChatMemoryService {
         assertRole(roleOrMessages);
         if (typeof content === 'string' && roleOrMessages !== 'tool') {
           assertContent(content, this.config.maxContentBytes);
-          prepared = [prepareText(roleOrMessages, content, this.config.wireFormat, now)];
+          prepared = [prepareText(roleOrMessages, content, this.config, now)];
         } else {
           if (!Array.isArray(content)) assertContent(content, this.config.maxContentBytes);
           prepared = [
@@ -129,15 +145,16 @@ export class ChatMemoryService {
         }
       } else if (Array.isArray(roleOrMessages)) {
         // Nothing to store (a provider response with no message, say): no write, no TTL refresh.
-        if (roleOrMessages.length === 0) return Promise.resolve([]);
+        if (roleOrMessages.length === 0) return Promise.resolve(withDuplicates([], []));
         prepared = this.prepareAll(roleOrMessages as readonly unknown[], 'messages', now);
+        return this.push('append', conversationId, prepared, (i) => `messages[${i}]`);
       } else {
         prepared = [prepareMessage(roleOrMessages, 'message', this.config, now)];
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.push('append', conversationId, prepared);
+    return this.push('append', conversationId, prepared, () => 'message');
   }
 
   /**
@@ -149,22 +166,22 @@ export class ChatMemoryService {
     conversationId: string,
     user: string | ChatMessageInput,
     assistant: string | ChatMessageInput | readonly ChatMessageInput[],
-  ): Promise<ChatMessage[]> {
+  ): Promise<ChatMessageBatch> {
     let prepared: PreparedMessage[];
     try {
       assertConversationId(conversationId);
       const now = Date.now();
-      const { maxContentBytes, wireFormat } = this.config;
+      const { maxContentBytes } = this.config;
       if (typeof user === 'string' || !isObject(user)) {
         assertContent(user, maxContentBytes, 'userContent');
-        prepared = [prepareText('user', user, wireFormat, now)];
+        prepared = [prepareText('user', user, this.config, now)];
       } else {
         assertTurnRole(user, 'user', ['user']);
         prepared = [prepareMessage(user, 'user', this.config, now)];
       }
       if (typeof assistant === 'string' || !isObject(assistant)) {
         assertContent(assistant, maxContentBytes, 'assistantContent');
-        prepared.push(prepareText('assistant', assistant, wireFormat, now));
+        prepared.push(prepareText('assistant', assistant, this.config, now));
       } else if (Array.isArray(assistant)) {
         const answer = assistant as readonly unknown[];
         if (answer.length === 0)
@@ -179,26 +196,118 @@ export class ChatMemoryService {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.push('appendTurn', conversationId, prepared);
+    const answerPath = Array.isArray(assistant)
+      ? (i: number) => `assistant[${i - 1}]`
+      : () => 'assistant';
+    return this.push('appendTurn', conversationId, prepared, (i) =>
+      i === 0 ? 'user' : answerPath(i),
+    );
   }
 
   /**
    * The stored messages, oldest first, as fresh objects; `[]` when the conversation is missing or
-   * expired. Entries of the Python original and of version 0.1 read as `{ role, content }` (no
-   * `id`, no `createdAt`). Stored entries that are not messages are skipped with a warning.
+   * expired. The pinned system prompt (`setSystemPrompt`, else `config.systemPrompt`) comes first.
+   * Entries of the Python original and of version 0.1 read as `{ role, content }` (no `id`, no
+   * `createdAt`). Stored entries that are not messages are skipped with a warning. One round trip.
+   *
+   * - `maxTokens`: only the newest whole turns whose tokens, with the system prompt's, fit; the
+   *   newest turn always comes back, even when it alone is over. Chosen inside Redis.
+   * - `limit` / `before`: a page of at most `limit` messages just before the message with id
+   *   `before` (or the newest ones); the system prompt comes with the page that reaches the start.
+   *   See `getHistoryPage` for the cursor of the next page.
    */
-  async getHistory(conversationId: string): Promise<ChatMessage[]> {
+  async getHistory(conversationId: string, options?: ChatHistoryOptions): Promise<ChatMessage[]> {
+    if (options === undefined) {
+      assertConversationId(conversationId);
+      const key = this.keyOf(conversationId);
+      let entries: string[];
+      try {
+        entries = await this.store.range(key);
+      } catch (error) {
+        throw storeError('getHistory', conversationId, error);
+      }
+      return this.withDefaultPrompt(this.decode(key, entries), true);
+    }
+    return (await this.getHistoryPage(conversationId, options)).messages;
+  }
+
+  /**
+   * A page of the conversation for a UI that scrolls back: at most `limit` messages (default 50)
+   * just before the message `before` (or the newest ones), oldest first, and `nextBefore`, the id
+   * to pass as `before` for the page before it, `null` at the start. A `before` that is not in the
+   * window (trimmed, or never stored) throws `InvalidHistoryQueryError`. One round trip.
+   */
+  async getHistoryPage(
+    conversationId: string,
+    options: ChatHistoryOptions = {},
+  ): Promise<ChatHistoryPage> {
     assertConversationId(conversationId);
+    const query = this.checkQuery(options);
     const key = this.keyOf(conversationId);
-    let entries: string[];
+    let result: Awaited<ReturnType<ChatMemoryStore['read']>>;
     try {
-      entries = await this.store.range(key);
+      result =
+        this.config.wireFormat === 'ractogateway'
+          ? { entries: await this.store.range(key), more: false, found: true, selected: false }
+          : await this.store.read(key, query);
     } catch (error) {
       throw storeError('getHistory', conversationId, error);
     }
-    const { messages, skipped } = decodeMessages(entries);
-    if (skipped.length > 0) this.logger.warn(StoreMessages.skippedEntries(key, skipped));
-    return messages;
+    if (!result.found) throw notInWindow(conversationId, query.before);
+    let messages: ChatMessage[];
+    let more = result.more;
+    if (result.selected) {
+      messages = this.decode(key, result.entries);
+    } else {
+      const { entries } = result;
+      const pinned = entries.length > 0 && entries[0].endsWith(PINNED_SUFFIX);
+      messages = this.decode(key, pinned ? entries.slice(1) : entries);
+      const prompt = pinned ? this.decode(key, entries.slice(0, 1))[0] : undefined;
+      if (query.before !== undefined && prompt?.id === query.before)
+        return { messages: [], nextBefore: null };
+      if (query.before !== undefined && !messages.some((message) => message.id === query.before)) {
+        throw notInWindow(conversationId, query.before);
+      }
+      ({ messages, more } = this.select(messages, query, prompt));
+      if (prompt && (!more || query.maxTokens !== undefined)) messages.unshift(prompt);
+    }
+    messages = this.withDefaultPrompt(messages, !more || query.maxTokens !== undefined);
+    const first = messages[0];
+    const nextBefore =
+      more && query.maxTokens === undefined && first?.id !== undefined ? first.id : null;
+    return { messages, nextBefore };
+  }
+
+  /**
+   * Pins a system prompt to the conversation: no trimming removes it, `getHistory` returns it
+   * first, and it does not count against `maxTurns`, `maxMessages` or the stored `maxTokens` (it
+   * does count against a read's `maxTokens`). Replaces an earlier one; `null` removes it. Resolves
+   * to the stored prompt. Refreshes the TTL. Not available with `wireFormat: 'ractogateway'`.
+   */
+  async setSystemPrompt(
+    conversationId: string,
+    prompt: string | ChatMessageInput | null,
+  ): Promise<ChatMessage | null> {
+    assertConversationId(conversationId);
+    if (this.config.wireFormat === 'ractogateway') {
+      throw new InvalidMessageError('prompt', MessageMessages.pinRactogateway());
+    }
+    let prepared: PreparedMessage | null = null;
+    if (prompt !== null) {
+      const input = typeof prompt === 'string' ? { role: 'system', content: prompt } : prompt;
+      if (isObject(input) && (input as { role?: unknown }).role !== 'system') {
+        throw new InvalidMessageError(
+          'prompt.role',
+          MessageMessages.pinnedRole((input as { role?: unknown }).role),
+        );
+      }
+      prepared = prepareMessage(input, 'prompt', this.config, Date.now(), true);
+    }
+    const key = this.keyOf(conversationId);
+    await this.call('setSystemPrompt', conversationId, () =>
+      this.store.pin(key, prepared, this.config.ttlMs),
+    );
+    return prepared?.message ?? null;
   }
 
   /** Deletes the conversation; resolves to whether it existed. */
@@ -225,22 +334,139 @@ export class ChatMemoryService {
 
   /**
    * One atomic write of the prepared messages, window and TTL applied; resolves to the messages.
-   * Store failures become `ChatMemoryStoreError`.
+   * Store failures become `ChatMemoryStoreError`, broken tool-call rules `InvalidMessageError`
+   * (`pathOf` names the message).
    */
   private push(
     operation: string,
     conversationId: string,
     prepared: PreparedMessage[],
-  ): Promise<ChatMessage[]> {
-    const { maxMessages, ttlMs } = this.config;
-    const entries =
-      prepared.length === 1 ? [prepared[0].entry] : prepared.map((item) => item.entry);
-    return this.store.push(this.keyOf(conversationId), entries, maxMessages, ttlMs).then(
-      () => prepared.map((item) => item.message),
+    pathOf: (index: number) => string,
+  ): Promise<ChatMessageBatch> {
+    const { window, ttlMs, onEvict } = this.config;
+    const key = this.keyOf(conversationId);
+    return this.store.push(key, prepared, window, ttlMs, onEvict !== null).then(
+      ({ skipped, evicted }) => {
+        if (evicted.length > 0 && onEvict) this.evicted(conversationId, key, evicted, onEvict);
+        const messages = prepared.map((item) => item.message);
+        if (skipped.length === 0) return withDuplicates(messages, []);
+        return withDuplicates(
+          messages,
+          skipped.map((i) => messages[i]),
+        );
+      },
       (error: unknown) => {
+        if (error instanceof WindowRuleError) {
+          throw new InvalidMessageError(
+            pathOf(error.index),
+            error.rule === 'orphan'
+              ? MessageMessages.orphanToolResult()
+              : MessageMessages.openToolCalls(),
+          );
+        }
         throw storeError(operation, conversationId, error);
       },
     );
+  }
+
+  /** Hands the dropped entries to `config.onEvict`, after the write; a failing hook is logged. */
+  private evicted(
+    conversationId: string,
+    key: string,
+    entries: readonly string[],
+    onEvict: NonNullable<ResolvedChatMemoryConfig['onEvict']>,
+  ): void {
+    const messages = this.decode(key, entries);
+    const failed = (error: unknown) =>
+      this.logger.error(StoreMessages.evictHookFailed(conversationId, error));
+    try {
+      Promise.resolve(onEvict(conversationId, messages)).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /** Decodes entries, logging the ones skipped. */
+  private decode(key: string, entries: readonly string[]): ChatMessage[] {
+    const { messages, skipped } = decodeMessages(entries);
+    if (skipped.length > 0) this.logger.warn(StoreMessages.skippedEntries(key, skipped));
+    return messages;
+  }
+
+  /** Puts `config.systemPrompt` first when `atStart` and the conversation has no pinned prompt. */
+  private withDefaultPrompt(messages: ChatMessage[], atStart: boolean): ChatMessage[] {
+    const prompt = this.config.systemPrompt;
+    if (prompt === null || !atStart || messages[0]?.role === 'system') return messages;
+    messages.unshift({ role: 'system', content: prompt });
+    return messages;
+  }
+
+  /** Checks `getHistory` options; returns the store query. */
+  private checkQuery(options: ChatHistoryOptions): ChatMemoryReadQuery {
+    if (!isObject(options)) {
+      throw new InvalidHistoryQueryError(`options: expected an object, got ${typeof options}`);
+    }
+    const { maxTokens, limit, before } = options;
+    if (maxTokens !== undefined && !positive(maxTokens)) {
+      throw new InvalidHistoryQueryError(
+        `maxTokens: expected a positive integer, got ${String(maxTokens)}`,
+      );
+    }
+    if (limit !== undefined && !(positive(limit) && limit <= MAX_PAGE_SIZE)) {
+      throw new InvalidHistoryQueryError(
+        `limit: expected an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(limit)}`,
+      );
+    }
+    if (before !== undefined && (typeof before !== 'string' || !MESSAGE_ID_PATTERN.test(before))) {
+      throw new InvalidHistoryQueryError(
+        `before: expected a message id, got ${JSON.stringify(before)}`,
+      );
+    }
+    if (maxTokens !== undefined && (limit !== undefined || before !== undefined)) {
+      throw new InvalidHistoryQueryError(
+        'maxTokens selects whole turns and cannot be combined with limit or before',
+      );
+    }
+    if (maxTokens !== undefined) {
+      const prompt = this.config.systemPrompt;
+      return {
+        maxTokens,
+        defaultPromptTokens:
+          prompt === null ? 0 : this.config.countTokens({ role: 'system', content: prompt }),
+      };
+    }
+    return { limit: limit ?? DEFAULT_PAGE_SIZE, before };
+  }
+
+  /**
+   * The selection of `read`, done here for conversations the store could not select in (the
+   * Python-compatible format, or entries written before the window structure existed).
+   */
+  private select(
+    messages: ChatMessage[],
+    query: ChatMemoryReadQuery,
+    prompt: ChatMessage | undefined,
+  ): { messages: ChatMessage[]; more: boolean } {
+    let from = 0;
+    let to = messages.length;
+    if (query.maxTokens !== undefined) {
+      let budget =
+        query.maxTokens -
+        (prompt ? this.config.countTokens(prompt) : (query.defaultPromptTokens ?? 0));
+      let start = messages.length;
+      for (let i = messages.length - 1; i >= 0; i--) {
+        budget -= this.config.countTokens(messages[i]);
+        if (messages[i].role !== 'user' && i > 0) continue;
+        if (budget < 0 && start < messages.length) break;
+        start = i;
+      }
+      from = start;
+    }
+    if (query.before !== undefined) {
+      to = messages.findIndex((message) => message.id === query.before);
+    }
+    if (query.limit !== undefined && to - from > query.limit) from = to - query.limit;
+    return { messages: messages.slice(from, Math.max(from, to)), more: from > 0 };
   }
 
   /** Checks and encodes a list of messages (`path` names it in errors); ids must not repeat. */
@@ -276,6 +502,38 @@ export class ChatMemoryService {
 }
 
 const ANSWER_ROLES: readonly ChatRole[] = ['assistant', 'tool'];
+const DEFAULT_PAGE_SIZE = 50;
+/** How the pinned prompt's entry ends (see chat-message.codec.ts). */
+const PINNED_SUFFIX = ',"p":1}';
+const MAX_PAGE_SIZE = 1000;
+
+/** Options of `getHistory` and `getHistoryPage`. */
+export interface ChatHistoryOptions {
+  /** Only the newest whole turns whose tokens, with the system prompt's, fit in this many. */
+  maxTokens?: number;
+  /** At most this many messages (1-1000; `getHistoryPage` default 50). */
+  limit?: number;
+  /** The id of a message: only messages before it. */
+  before?: string;
+}
+
+/** A page of a conversation (`getHistoryPage`). */
+export interface ChatHistoryPage {
+  messages: ChatMessage[];
+  /** Pass as `before` for the previous page; `null` when this page reaches the start. */
+  nextBefore: string | null;
+}
+
+/**
+ * What `append` and `appendTurn` resolve to: every message given, with its id and time, oldest
+ * first. `duplicates` (not enumerable) lists those that were not written because a message with
+ * the same id was already in the window (a retried write, or a client re-sending history).
+ */
+export type ChatMessageBatch = ChatMessage[] & { readonly duplicates: readonly ChatMessage[] };
+
+function withDuplicates(messages: ChatMessage[], duplicates: ChatMessage[]): ChatMessageBatch {
+  return Object.defineProperty(messages, 'duplicates', { value: duplicates }) as ChatMessageBatch;
+}
 
 /** Throws unless `message` is an object whose role is one of `roles` (other checks come later). */
 function assertTurnRole(message: unknown, path: string, roles: readonly ChatRole[]): void {
@@ -299,6 +557,14 @@ function assertUniqueIds(prepared: readonly PreparedMessage[], path: string): vo
     }
     seen.add(message.id);
   });
+}
+
+const positive = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) > 0;
+
+function notInWindow(conversationId: string, before: string | undefined): InvalidHistoryQueryError {
+  return new InvalidHistoryQueryError(
+    `before: no message with id ${JSON.stringify(before)} in conversation ${JSON.stringify(conversationId)} (trimmed, or never stored)`,
+  );
 }
 
 /** A store failure as a `ChatMemoryStoreError` (errors of the library itself pass through). */

@@ -9,14 +9,17 @@ import { ArgumentMessages, MessageMessages } from './chat-memory.messages.js';
 import { assertContent, isChatRole } from './chat-memory.validation.js';
 import type { ChatContentPart, ChatMessage, ChatRole } from './chat-message.interfaces.js';
 import { lastIdTime, newMessageId, timeOfId } from './chat-message.ids.js';
+import type { ChatMemoryStoreMessage } from './store/chat-memory-store.interface.js';
 
 /**
  * @internal How messages become List entries and back.
  *
  * Native entries (`wireFormat: 'native'`) are versioned JSON with short keys, written in this
- * order: `{"v":1,"i":<id>[,"t":<createdAt>],"r":<role>,"c":<content>[,"tc":<toolCalls>]
- * [,"ti":<toolCallId>][,"n":<name>][,"m":<metadata>]}`. `t` is left out when it equals the time
- * encoded in a ULID id (always so for ids the library assigns). `c` is the content string or the
+ * order: `{"v":1,"i":<id>,"k":<tokens>[,"t":<createdAt>],"r":<role>,"c":<content>
+ * [,"tc":<toolCalls>][,"ti":<toolCallId>][,"n":<name>][,"m":<metadata>][,"p":1]}`. `k` is the
+ * message's token count when it was written; `t` is left out when it equals the time encoded in a
+ * ULID id (always so for ids the library assigns); `"p":1` marks the pinned system prompt, which
+ * is the List's first entry. `c` is the content string or the
  * array of parts; `tc` the tool calls as given. Python-compatible entries (`'ractogateway'`, and
  * everything version 0.1 wrote) are `{"role":<role>,"content":<string>}`. Both are read.
  */
@@ -28,12 +31,16 @@ export interface MessageLimits {
   readonly maxContentBytes: number;
   readonly maxMetadataBytes: number;
   readonly wireFormat: ChatMemoryWireFormat;
+  /** Counts a message's tokens (`config.tokenCounter`, checked). */
+  readonly countTokens: (message: ChatMessage) => number;
 }
 
-/** A checked message: the List entry to write and the message as it will read back. */
-export interface PreparedMessage {
-  entry: string;
-  message: ChatMessage;
+/**
+ * A checked message: the List entry to write, what the window rules need to know about it, and
+ * the message as it will read back.
+ */
+export interface PreparedMessage extends ChatMemoryStoreMessage {
+  readonly message: ChatMessage;
 }
 
 /** `{"role":"<role>","content":` for every role: the part of a Python-format entry that never changes. */
@@ -61,17 +68,19 @@ export function encodeLegacy(role: ChatRole, content: string): string {
 export function prepareText(
   role: ChatRole,
   content: string,
-  wireFormat: ChatMemoryWireFormat,
+  limits: MessageLimits,
   now: number,
 ): PreparedMessage {
-  if (wireFormat === 'ractogateway') {
-    return { entry: encodeLegacy(role, content), message: { role, content } };
+  if (limits.wireFormat === 'ractogateway') {
+    const entry = encodeLegacy(role, content);
+    const message = { role, content };
+    return { entry, id: undefined, role, tokens: 0, toolCallIds: undefined, message };
   }
   const id = newMessageId(now);
-  return {
-    entry: `{"v":1,"i":"${id}"${ROLE_INFIX[role]}${JSON.stringify(content)}}`,
-    message: { id, role, content, createdAt: lastIdTime() },
-  };
+  const message = { id, role, content, createdAt: lastIdTime() };
+  const tokens = limits.countTokens(message);
+  const entry = `{"v":1,"i":"${id}","k":${tokens}${ROLE_INFIX[role]}${JSON.stringify(content)}}`;
+  return { entry, id, role, tokens, toolCallIds: undefined, message };
 }
 
 const MESSAGE_FIELDS = [
@@ -218,6 +227,7 @@ export function prepareMessage(
   path: string,
   limits: MessageLimits,
   now: number,
+  pinned = false,
 ): PreparedMessage {
   if (!isPlainObject(input)) return fail(path, MessageMessages.notAnObject(input));
   checkFields(input, MESSAGE_FIELD_SET, path);
@@ -233,10 +243,9 @@ export function prepareMessage(
       fail(`${path}.content`, MessageMessages.ractogateway('content parts'));
     }
     assertContent(content, limits.maxContentBytes, `${path}.content`);
-    return {
-      entry: encodeLegacy(role, content as string),
-      message: { role, content: content as string },
-    };
+    const message = { role, content: content as string };
+    const entry = encodeLegacy(role, message.content);
+    return { entry, id: undefined, role, tokens: 0, toolCallIds: undefined, message };
   }
 
   let contentJson: string;
@@ -307,8 +316,7 @@ export function prepareMessage(
     createdAt = given as number;
   }
 
-  let entry = `{"v":1,"i":"${id}"`;
-  if (timeOfId(id) !== createdAt) entry += `,"t":${createdAt}`;
+  let entry = timeOfId(id) === createdAt ? '' : `,"t":${createdAt}`;
   entry += `${ROLE_INFIX[role]}${contentJson}`;
   const message: ChatMessage = {
     id,
@@ -332,7 +340,18 @@ export function prepareMessage(
     message.metadata = JSON.parse(metadataJson);
   }
   message.createdAt = createdAt;
-  return { entry: `${entry}}`, message };
+  const tokens = limits.countTokens(message);
+  let toolCallIds: string[] | undefined;
+  if (message.toolCalls) toolCallIds = message.toolCalls.map((call) => call.id);
+  else if (message.toolCallId !== undefined) toolCallIds = [message.toolCallId];
+  return {
+    entry: `{"v":1,"i":"${id}","k":${tokens}${entry}${pinned ? ',"p":1' : ''}}`,
+    id,
+    role,
+    tokens,
+    toolCallIds,
+    message,
+  };
 }
 
 /**

@@ -1,5 +1,11 @@
 export { ChatMemoryModule } from './chat-memory.module.js';
-export { ChatMemoryService, type ChatMemoryStoreKind } from './chat-memory.service.js';
+export {
+  ChatMemoryService,
+  type ChatHistoryOptions,
+  type ChatHistoryPage,
+  type ChatMemoryStoreKind,
+  type ChatMessageBatch,
+} from './chat-memory.service.js';
 export {
   CHAT_MEMORY_REDIS,
   CHAT_ROLES,
@@ -30,6 +36,7 @@ export type {
   JsonValue,
 } from './chat-message.interfaces.js';
 export { messageText } from './chat-message.codec.js';
+export { estimateTokens } from './chat-message.tokens.js';
 export {
   ChatMemoryConfigError,
   ChatMemoryConnectionError,
@@ -39,6 +46,7 @@ export {
   ChatMemoryValidationError,
   InvalidContentError,
   InvalidConversationIdError,
+  InvalidHistoryQueryError,
   InvalidMessageError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
@@ -48,7 +56,15 @@ export {
   type ChatConversationInfo,
   type ChatMemoryControllerOptions,
 } from './http/index.js';
-export type { ChatMemoryStore } from './store/chat-memory-store.interface.js';
+export {
+  WindowRuleError,
+  type ChatMemoryPushResult,
+  type ChatMemoryReadQuery,
+  type ChatMemoryReadResult,
+  type ChatMemoryStore,
+  type ChatMemoryStoreMessage,
+  type ChatMemoryWindow,
+} from './store/chat-memory-store.interface.js';
 export { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
 export {
   ConversationHistory,

@@ -10,6 +10,8 @@ import {
   Logger,
   Param,
   Post,
+  Query,
+  Res,
   UseFilters,
   UseGuards,
   UsePipes,
@@ -28,7 +30,12 @@ import type {
   ChatConversationInfo,
   ChatMemoryControllerOptions,
 } from './chat-memory-controller.interfaces.js';
-import { AppendChatMessageDto } from './chat-memory.dto.js';
+import { AppendChatMessageDto, ChatHistoryQueryDto } from './chat-memory.dto.js';
+
+/** The response, as far as the controller needs it (Express and Fastify both have `header`). */
+interface HeaderReply {
+  header(name: string, value: string): unknown;
+}
 
 /** Answers 403 unless `canAccess(request, conversationId)` says yes. */
 class ConversationAccessGuard implements CanActivate {
@@ -75,10 +82,29 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
       return { conversationId, count, ttlSeconds };
     }
 
-    /** The history, oldest first. */
+    /**
+     * The history, oldest first. With `?limit=` and/or `?before=<message id>`, a page (default 50
+     * messages) and, when older messages exist, a `Link: <...>; rel="next"` header to them.
+     */
     @Get(':conversationId/messages')
-    messages(@Param('conversationId') conversationId: string): Promise<ChatMessage[]> {
-      return this.memory.getHistory(conversationId);
+    async messages(
+      @Param('conversationId') conversationId: string,
+      @Query() query: ChatHistoryQueryDto,
+      @Res({ passthrough: true }) reply: HeaderReply,
+    ): Promise<ChatMessage[]> {
+      if (query.limit === undefined && query.before === undefined) {
+        return this.memory.getHistory(conversationId);
+      }
+      const limit = query.limit === undefined ? undefined : Number(query.limit);
+      const page = await this.memory.getHistoryPage(conversationId, {
+        limit,
+        before: query.before,
+      });
+      if (page.nextBefore !== null) {
+        const next = new URLSearchParams({ limit: String(limit ?? 50), before: page.nextBefore });
+        reply.header('Link', `<./messages?${next.toString()}>; rel="next"`);
+      }
+      return page.messages;
     }
 
     /** Appends one message; answers 201 with it as stored (with its `id` and `createdAt`). */

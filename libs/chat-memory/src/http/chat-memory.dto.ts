@@ -1,5 +1,14 @@
-import { IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString } from 'class-validator';
-import { CHAT_ROLES } from '../chat-memory.constants.js';
+import {
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+} from 'class-validator';
+import { CHAT_ROLES, MESSAGE_ID_PATTERN } from '../chat-memory.constants.js';
 import type {
   ChatContentPart,
   ChatMessageInput,
@@ -48,4 +57,20 @@ export class AppendChatMessageDto implements ChatMessageInput {
   @IsOptional()
   @IsInt()
   createdAt?: number;
+}
+
+/**
+ * Query of `GET /:conversationId/messages`: with `limit` and/or `before`, a page of the history
+ * (and a `Link: <...>; rel="next"` header to the page before it, when there is one).
+ */
+export class ChatHistoryQueryDto {
+  /** At most this many messages, 1-1000. */
+  @IsOptional()
+  @Matches(/^[1-9][0-9]{0,3}$/, { message: 'limit must be an integer from 1 to 1000' })
+  limit?: string;
+
+  /** The id of a message: only messages before it. */
+  @IsOptional()
+  @Matches(MESSAGE_ID_PATTERN, { message: 'before must be a message id' })
+  before?: string;
 }

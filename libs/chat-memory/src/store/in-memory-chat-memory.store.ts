@@ -1,20 +1,43 @@
-import type { ChatMemoryStore } from './chat-memory-store.interface.js';
+import {
+  WindowRuleError,
+  type ChatMemoryPushResult,
+  type ChatMemoryReadQuery,
+  type ChatMemoryReadResult,
+  type ChatMemoryStore,
+  type ChatMemoryStoreMessage,
+  type ChatMemoryWindow,
+} from './chat-memory-store.interface.js';
 
-interface Entry {
-  items: string[];
+interface Stored {
+  readonly entry: string;
+  readonly id: string | undefined;
+  readonly tokens: number;
+  /** Whether a turn starts here: a user message, or the first message of the window. */
+  readonly turnStart: boolean;
+}
+
+interface Conversation {
+  pinned: Stored | null;
+  messages: Stored[];
+  /** Tool calls of the newest step still waiting for results. */
+  open: Set<string>;
   expiresAt: number | null;
 }
 
+const isPythonUserEntry = (entry: string): boolean => /^\{"role": ?"user"/.test(entry);
+
 /**
- * A process-local store with the same semantics as Redis (window, millisecond TTL, atomic push,
- * count, clear). For unit tests and running without Redis; not shared between replicas.
+ * A process-local store with the same semantics as Redis (the window rules, the pinned prompt,
+ * de-duplication by id, millisecond TTL, atomic writes). For unit tests and running without
+ * Redis; not shared between replicas. It is also the reference for the window rules that the Redis
+ * scripts implement: the conformance and property tests hold both to the same results.
  *
  * ```ts
  * ChatMemoryModule.forRoot({ store: new InMemoryChatMemoryStore() })
  * ```
  */
 export class InMemoryChatMemoryStore implements ChatMemoryStore {
-  private readonly lists = new Map<string, Entry>();
+  private readonly conversations = new Map<string, Conversation>();
   private lastSweep = 0;
 
   /** @param now clock in milliseconds, `Date.now` by default (inject a fake one in tests). */
@@ -22,63 +45,225 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
 
   async push(
     key: string,
-    entries: readonly string[],
-    maxLength: number,
+    messages: readonly ChatMemoryStoreMessage[],
+    window: ChatMemoryWindow,
+    ttlMs: number | null,
+    returnEvicted: boolean,
+  ): Promise<ChatMemoryPushResult> {
+    const current = this.now();
+    this.sweep(current);
+    const existing = this.live(key, current);
+    const conversation = existing ?? {
+      pinned: null,
+      messages: [],
+      open: new Set(),
+      expiresAt: null,
+    };
+    const result =
+      window.format === 'ractogateway'
+        ? pushCompat(conversation, messages, window)
+        : pushNative(conversation, messages, window);
+    if (!existing && conversation.messages.length > 0) this.conversations.set(key, conversation);
+    if (ttlMs !== null && (existing || conversation.messages.length > 0)) {
+      conversation.expiresAt = current + ttlMs;
+    }
+    return { ...result, evicted: returnEvicted ? result.evicted : [] };
+  }
+
+  async pin(
+    key: string,
+    message: ChatMemoryStoreMessage | null,
     ttlMs: number | null,
   ): Promise<number> {
     const current = this.now();
-    this.sweep(current);
-    let entry = this.live(key, current);
-    if (!entry) {
-      entry = { items: [], expiresAt: null };
-      this.lists.set(key, entry);
+    let conversation = this.live(key, current);
+    if (!conversation) {
+      if (!message) return 0;
+      conversation = { pinned: null, messages: [], open: new Set(), expiresAt: null };
+      this.conversations.set(key, conversation);
     }
-    entry.items.push(...entries);
-    if (entry.items.length > maxLength) entry.items.splice(0, entry.items.length - maxLength);
-    if (ttlMs !== null) entry.expiresAt = current + ttlMs;
-    return entry.items.length;
+    conversation.pinned = message
+      ? { entry: message.entry, id: message.id, tokens: message.tokens, turnStart: false }
+      : null;
+    const length = conversation.messages.length + (conversation.pinned ? 1 : 0);
+    if (length === 0) this.conversations.delete(key);
+    else if (ttlMs !== null) conversation.expiresAt = current + ttlMs;
+    return length;
+  }
+
+  async read(key: string, query: ChatMemoryReadQuery): Promise<ChatMemoryReadResult> {
+    const conversation = this.live(key, this.now());
+    if (!conversation) return { entries: [], more: false, found: true, selected: true };
+    const { pinned, messages } = conversation;
+    let from = 0;
+    let to = messages.length;
+    if (query.maxTokens !== undefined && messages.length > 0) {
+      const budget = query.maxTokens - (pinned ? pinned.tokens : (query.defaultPromptTokens ?? 0));
+      let sum = 0;
+      let start = messages.length;
+      // Walk back turn by turn; the newest turn is always taken.
+      for (let i = messages.length - 1; i >= 0; i--) {
+        sum += messages[i].tokens;
+        if (!messages[i].turnStart) continue;
+        if (sum > budget && start < messages.length) break;
+        start = i;
+      }
+      from = start;
+    }
+    if (query.before !== undefined) {
+      if (pinned && pinned.id === query.before) {
+        return { entries: [], more: false, found: true, selected: true };
+      }
+      const at = messages.findIndex((message) => message.id === query.before);
+      if (at < 0) return { entries: [], more: false, found: false, selected: true };
+      to = at;
+    }
+    if (query.limit !== undefined && to - from > query.limit) from = to - query.limit;
+    const entries = messages.slice(from, Math.max(from, to)).map((message) => message.entry);
+    if (pinned && (from === 0 || query.maxTokens !== undefined)) entries.unshift(pinned.entry);
+    return { entries, more: from > 0, found: true, selected: true };
   }
 
   async range(key: string): Promise<string[]> {
-    return [...(this.live(key, this.now())?.items ?? [])];
+    const conversation = this.live(key, this.now());
+    if (!conversation) return [];
+    const entries = conversation.messages.map((message) => message.entry);
+    if (conversation.pinned) entries.unshift(conversation.pinned.entry);
+    return entries;
   }
 
   async length(key: string): Promise<number> {
-    return this.live(key, this.now())?.items.length ?? 0;
+    const conversation = this.live(key, this.now());
+    return conversation ? conversation.messages.length + (conversation.pinned ? 1 : 0) : 0;
   }
 
   async delete(key: string): Promise<boolean> {
     const existed = this.live(key, this.now()) !== undefined;
-    this.lists.delete(key);
+    this.conversations.delete(key);
     return existed;
   }
 
   async ttl(key: string): Promise<number | null> {
     const current = this.now();
-    const entry = this.live(key, current);
-    return entry?.expiresAt != null ? entry.expiresAt - current : null;
+    const conversation = this.live(key, current);
+    return conversation?.expiresAt != null ? conversation.expiresAt - current : null;
   }
 
   /** Removes every conversation. */
   clearAll(): void {
-    this.lists.clear();
+    this.conversations.clear();
   }
 
-  private live(key: string, current: number): Entry | undefined {
-    const entry = this.lists.get(key);
-    if (entry && entry.expiresAt !== null && entry.expiresAt <= current) {
-      this.lists.delete(key);
+  private live(key: string, current: number): Conversation | undefined {
+    const conversation = this.conversations.get(key);
+    if (conversation && conversation.expiresAt !== null && conversation.expiresAt <= current) {
+      this.conversations.delete(key);
       return undefined;
     }
-    return entry;
+    return conversation;
   }
 
   /** Drops expired conversations at most once a second, so unread ones do not pile up. */
   private sweep(current: number): void {
     if (current - this.lastSweep < 1000) return;
     this.lastSweep = current;
-    for (const [key, entry] of this.lists) {
-      if (entry.expiresAt !== null && entry.expiresAt <= current) this.lists.delete(key);
+    for (const [key, conversation] of this.conversations) {
+      if (conversation.expiresAt !== null && conversation.expiresAt <= current) {
+        this.conversations.delete(key);
+      }
     }
   }
+}
+
+interface WriteResult {
+  length: number;
+  skipped: number[];
+  evicted: string[];
+}
+
+/** The native rules: de-duplication, tool-call pairing, whole-turn trimming (see the append script). */
+function pushNative(
+  conversation: Conversation,
+  messages: readonly ChatMemoryStoreMessage[],
+  window: ChatMemoryWindow,
+): WriteResult {
+  const ids = new Set<string>();
+  if (conversation.pinned?.id !== undefined) ids.add(conversation.pinned.id);
+  for (const message of conversation.messages) if (message.id !== undefined) ids.add(message.id);
+
+  // Check everything first: a broken rule writes nothing.
+  const open = new Set(conversation.open);
+  const skipped: number[] = [];
+  const added: Stored[] = [];
+  let empty = conversation.messages.length === 0;
+  messages.forEach((message, index) => {
+    if (message.id !== undefined && ids.has(message.id)) {
+      skipped.push(index);
+      return;
+    }
+    let turnStart = false;
+    if (message.role === 'tool') {
+      const answered = message.toolCallIds?.[0];
+      if (answered === undefined || !open.delete(answered))
+        throw new WindowRuleError('orphan', index);
+    } else {
+      if (open.size > 0) throw new WindowRuleError('open', index);
+      turnStart = message.role === 'user' || empty;
+      if (message.role === 'assistant')
+        for (const callId of message.toolCallIds ?? []) open.add(callId);
+    }
+    added.push({ entry: message.entry, id: message.id, tokens: message.tokens, turnStart });
+    empty = false;
+  });
+  if (added.length === 0) {
+    return {
+      length: conversation.messages.length + (conversation.pinned ? 1 : 0),
+      skipped,
+      evicted: [],
+    };
+  }
+
+  conversation.open = open;
+  const all = conversation.messages;
+  all.push(...added);
+  const starts: number[] = [];
+  all.forEach((message, i) => {
+    if (message.turnStart) starts.push(i);
+  });
+  let tokens = 0;
+  for (const message of all) tokens += message.tokens;
+  // Drop whole turns from the front while over a limit; never the newest turn.
+  let cut = 0;
+  let turn = 0;
+  while (
+    turn < starts.length - 1 &&
+    (starts.length - turn > window.maxTurns ||
+      (window.maxMessages !== null && all.length - starts[turn] > window.maxMessages) ||
+      (window.maxTokens !== null && tokens > window.maxTokens))
+  ) {
+    const next = starts[turn + 1];
+    for (let i = starts[turn]; i < next; i++) tokens -= all[i].tokens;
+    turn++;
+    cut = next;
+  }
+  const evicted = all.splice(0, cut).map((message) => message.entry);
+  return { length: all.length + (conversation.pinned ? 1 : 0), skipped, evicted };
+}
+
+/** The Python-compatible rule: the last messages, from the first user message on (see the script). */
+function pushCompat(
+  conversation: Conversation,
+  messages: readonly ChatMemoryStoreMessage[],
+  window: ChatMemoryWindow,
+): WriteResult {
+  const max = Math.min(window.maxTurns * 2, window.maxMessages ?? Infinity);
+  const all = conversation.messages;
+  for (const { entry, id, tokens } of messages) all.push({ entry, id, tokens, turnStart: false });
+  let evicted: string[] = [];
+  if (all.length > max) {
+    evicted = all.splice(0, all.length - max).map((message) => message.entry);
+    const first = all.findIndex((message) => isPythonUserEntry(message.entry));
+    if (first > 0) evicted.push(...all.splice(0, first).map((message) => message.entry));
+  }
+  return { length: all.length, skipped: [], evicted };
 }

@@ -1,23 +1,374 @@
 import { createHash } from 'node:crypto';
 
 /**
- * @internal The append script. KEYS[1] list key; ARGV[1] max length; ARGV[2] TTL in ms (0: leave
- * expiry alone); ARGV[3..] entries. RPUSH, LTRIM and PEXPIRE run as one atomic step, in one
- * round trip. Resolves to the list length afterwards.
+ * @internal The Redis scripts. Each runs atomically in one round trip. `WINDOW_APPEND` and
+ * `WINDOW_READ` keep and use a small per-conversation hash (`windowKeyOf`), in the same Cluster
+ * slot as the list, that holds what the window rules need in O(1):
+ *
+ * - `b`, `s`: sequence numbers of the first stored message and of the next one (a message's list
+ *   index is its sequence number minus `b`, plus `P`);
+ * - `k`, `q`: running token sum after the newest message and before the first stored one;
+ * - `f`, `g`: numbers of the first stored turn and of the next turn; `t<n>` = `"<seq>:<tokens>"`,
+ *   the sequence number of turn `n`'s first message and the token sum before it;
+ * - `i<id>`: the sequence number of the message with that id (`-1`: the pinned prompt);
+ * - `o`: how many tool calls of the newest step are open; `c<callId>`: one open call;
+ * - `P`: 1 when list index 0 holds the pinned system prompt.
+ *
+ * The hash is derived from the list: when it is missing or does not match the list's length
+ * (a conversation written before it existed, or evicted on its own), the append script rebuilds
+ * it from the list, once.
  */
-export const APPEND_SCRIPT = `
-local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
-local max = tonumber(ARGV[1])
-if n > max then
-  redis.call('LTRIM', KEYS[1], -max, -1)
-  n = max
+
+const REBUILD = `
+local function rebuild()
+  redis.call('DEL', H)
+  local all = redis.call('LRANGE', L, 0, -1)
+  b, s, k, q, f, g, o, P = 0, 0, 0, 0, 0, 0, 0, 0
+  local set, open = {}, {}
+  for x = 1, #all do
+    local e = all[x]
+    local ok, m = pcall(cjson.decode, e)
+    if type(m) ~= 'table' then ok = false end
+    if x == 1 and ok and m.p == 1 then
+      P = 1
+      set.pk = tonumber(m.k) or math.ceil(#e / 4)
+      if type(m.i) == 'string' then set['i' .. m.i] = -1 end
+    else
+      local role, tok = nil, nil
+      if ok then
+        if m.v ~= nil then role = m.r; tok = tonumber(m.k) else role = m.role end
+      end
+      if role == 'user' or g == f then
+        set['t' .. g] = s .. ':' .. k
+        g = g + 1
+      end
+      if ok and type(m.i) == 'string' then set['i' .. m.i] = s end
+      if role == 'tool' and ok and type(m.ti) == 'string' then
+        open[m.ti] = nil
+      elseif role ~= 'tool' then
+        open = {}
+        if role == 'assistant' and ok and type(m.tc) == 'table' then
+          for _, call in ipairs(m.tc) do
+            if type(call) == 'table' and type(call.id) == 'string' then open[call.id] = true end
+          end
+        end
+      end
+      s = s + 1
+      k = k + (tok or math.ceil(#e / 4))
+    end
+  end
+  for id in pairs(open) do
+    set['c' .. id] = 1
+    o = o + 1
+  end
+  set.b, set.s, set.k, set.q, set.f, set.g, set.o, set.P = b, s, k, q, f, g, o, P
+  local flat = {}
+  for field, value in pairs(set) do
+    flat[#flat + 1] = field
+    flat[#flat + 1] = value
+  end
+  redis.call('HSET', H, unpack(flat))
 end
-local ttl = tonumber(ARGV[2])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
-return n
 `;
 
-/** @internal SHA1 of the append script, as EVALSHA names it. */
-export const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
+/**
+ * @internal The append script of native conversations. KEYS: list, window hash. ARGV: max turns,
+ * max messages (0: none), max tokens (0: none), TTL in ms (0: leave expiry alone), `1` to return
+ * the evicted entries, the number of messages, then for each message: entry, id, role letter
+ * (`s u a t`), tokens, number of tool-call ids that follow, the ids (the calls an assistant
+ * message opens, or the one call a tool message answers).
+ *
+ * A message whose id is already in the window is skipped. A tool message must answer an open
+ * call; no other message may come while calls are open. A violation answers an error reply
+ * `CHATMEMORY <rule> <message index>` and writes nothing. Then whole turns are dropped from the
+ * front while the window has more than max turns, messages or tokens, never the newest turn.
+ *
+ * Reply: `{ list length, number skipped, skipped indexes..., evicted entries... }`.
+ */
+export const WINDOW_APPEND_SCRIPT = `
+local L, H = KEYS[1], KEYS[2]
+local maxTurns, maxMsgs, maxTok = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ttl, wantEv, count = tonumber(ARGV[4]), ARGV[5] == '1', tonumber(ARGV[6])
+local b, s, k, q, f, g, o, P
+${REBUILD}
+local fields = {'b', 's', 'k', 'q', 'f', 'g', 'o', 'P'}
+local pos = 7
+for j = 1, count do
+  fields[8 + j] = 'i' .. ARGV[pos + 1]
+  pos = pos + 5 + tonumber(ARGV[pos + 4])
+end
+local st = redis.call('HMGET', H, unpack(fields))
+local len = redis.call('LLEN', L)
+if st[1] then
+  b, s, k, q = tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
+  f, g, o, P = tonumber(st[5]), tonumber(st[6]), tonumber(st[7]), tonumber(st[8])
+end
+if not st[1] or len ~= s - b + P then
+  if len == 0 then
+    if st[1] then redis.call('DEL', H) end
+    b, s, k, q, f, g, o, P = 0, 0, 0, 0, 0, 0, 0, 0
+    for j = 1, count do st[8 + j] = false end
+  else
+    rebuild()
+    st = redis.call('HMGET', H, unpack(fields))
+  end
+end
+
+local add, set, calls, skipped, turns = {}, {}, {}, {}, {}
+pos = 7
+for j = 1, count do
+  local entry, id, role, tok = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3])
+  local nc = tonumber(ARGV[pos + 4])
+  if st[8 + j] then
+    skipped[#skipped + 1] = j - 1
+  elseif role == 't' then
+    local id2 = ARGV[pos + 5]
+    local isOpen = calls[id2]
+    if isOpen == nil then isOpen = redis.call('HEXISTS', H, 'c' .. id2) == 1 end
+    if not isOpen then return redis.error_reply('CHATMEMORY orphan ' .. (j - 1)) end
+    calls[#calls + 1] = id2
+    calls[id2] = false
+    o = o - 1
+  elseif o > 0 then
+    return redis.error_reply('CHATMEMORY open ' .. (j - 1))
+  else
+    if role == 'u' or g == f then
+      turns[g] = s .. ':' .. k
+      set[#set + 1] = 't' .. g
+      set[#set + 1] = turns[g]
+      g = g + 1
+    end
+    for c = 1, nc do
+      local id2 = ARGV[pos + 4 + c]
+      calls[#calls + 1] = id2
+      calls[id2] = true
+      o = o + 1
+    end
+  end
+  if not st[8 + j] then
+    add[#add + 1] = entry
+    set[#set + 1] = 'i' .. id
+    set[#set + 1] = s
+    s = s + 1
+    k = k + tok
+  end
+  pos = pos + 5 + nc
+end
+
+local del, evicted = {}, {}
+if #add > 0 then
+  len = redis.call('RPUSH', L, unpack(add))
+  local c, cs, ck = f, b, q
+  while c < g - 1 and (g - c > maxTurns or (maxMsgs > 0 and s - cs > maxMsgs)
+      or (maxTok > 0 and k - ck > maxTok)) do
+    c = c + 1
+    local tv = turns[c] or redis.call('HGET', H, 't' .. c)
+    local sep = string.find(tv, ':', 1, true)
+    cs, ck = tonumber(string.sub(tv, 1, sep - 1)), tonumber(string.sub(tv, sep + 1))
+  end
+  if c > f then
+    local popped = redis.call('LPOP', L, cs - b + P)
+    if P == 1 then redis.call('LPUSH', L, popped[1]) end
+    for x = 1 + P, #popped do
+      local id = string.match(popped[x], '^{"v":1,"i":"([^"]+)"')
+      if id then del[#del + 1] = 'i' .. id end
+      if wantEv then evicted[#evicted + 1] = popped[x] end
+    end
+    for t = f, c - 1 do del[#del + 1] = 't' .. t end
+    len = len - (cs - b)
+    b, q, f = cs, ck, c
+  end
+  for x = 1, #calls do
+    local id2 = calls[x]
+    if calls[id2] == true then
+      set[#set + 1] = 'c' .. id2
+      set[#set + 1] = 1
+      calls[id2] = nil
+    elseif calls[id2] == false then
+      del[#del + 1] = 'c' .. id2
+      calls[id2] = nil
+    end
+  end
+  set[#set + 1] = 'b'; set[#set + 1] = b
+  set[#set + 1] = 's'; set[#set + 1] = s
+  set[#set + 1] = 'k'; set[#set + 1] = k
+  set[#set + 1] = 'q'; set[#set + 1] = q
+  set[#set + 1] = 'f'; set[#set + 1] = f
+  set[#set + 1] = 'g'; set[#set + 1] = g
+  set[#set + 1] = 'o'; set[#set + 1] = o
+  set[#set + 1] = 'P'; set[#set + 1] = P
+  redis.call('HSET', H, unpack(set))
+  if #del > 0 then redis.call('HDEL', H, unpack(del)) end
+end
+if ttl > 0 and len > 0 then
+  redis.call('PEXPIRE', L, ttl)
+  redis.call('PEXPIRE', H, ttl)
+end
+local reply = {len, #skipped}
+for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
+for x = 1, #evicted do reply[#reply + 1] = evicted[x] end
+return reply
+`;
+
+/**
+ * @internal The pinned-prompt script of native conversations. KEYS: list, window hash. ARGV: the
+ * prompt entry (empty: remove the prompt), its id, TTL in ms (0: leave expiry alone), its tokens. The prompt is
+ * list index 0; the window hash is rebuilt first when it does not match the list. Reply: the list
+ * length.
+ */
+export const WINDOW_PIN_SCRIPT = `
+local L, H = KEYS[1], KEYS[2]
+local entry, ttl = ARGV[1], tonumber(ARGV[3])
+local b, s, k, q, f, g, o, P
+${REBUILD}
+local st = redis.call('HMGET', H, 'b', 's', 'P')
+local len = redis.call('LLEN', L)
+if not st[1] or len ~= tonumber(st[2]) - tonumber(st[1]) + tonumber(st[3]) then
+  if len == 0 then
+    redis.call('DEL', H)
+    redis.call('HSET', H, 'b', 0, 's', 0, 'k', 0, 'q', 0, 'f', 0, 'g', 0, 'o', 0, 'P', 0)
+    P = 0
+  else
+    rebuild()
+  end
+else
+  P = tonumber(st[3])
+end
+if P == 1 then
+  local old = redis.call('LPOP', L)
+  local id = string.match(old, '^{"v":1,"i":"([^"]+)"')
+  if id then redis.call('HDEL', H, 'i' .. id) end
+  len = len - 1
+end
+if entry == '' then
+  redis.call('HSET', H, 'P', 0)
+else
+  len = redis.call('LPUSH', L, entry)
+  redis.call('HSET', H, 'P', 1, 'pk', ARGV[4], 'i' .. ARGV[2], -1)
+end
+if len == 0 then
+  redis.call('DEL', L, H)
+elseif ttl > 0 then
+  redis.call('PEXPIRE', L, ttl)
+  redis.call('PEXPIRE', H, ttl)
+end
+return len
+`;
+
+/**
+ * @internal The window read of native conversations. KEYS: list, window hash. ARGV: max tokens (0:
+ * none), limit (0: none), before (a message id, or empty), the tokens of the module's default prompt.
+ * With max tokens: the newest whole turns whose tokens fit (the newest turn always), after the
+ * pinned prompt's tokens (or the default prompt's, when there is no pinned one). With limit/before:
+ * the `limit` messages just before the message `before` (or the newest ones). Reply:
+ * `{ status, more, pinned entry or false, entries... }`; status `0` when the hash does not match the
+ * list (the caller then reads the whole list and selects itself), `-1` when `before` is not in the
+ * window, `1` otherwise.
+ */
+export const WINDOW_READ_SCRIPT = `
+local L, H = KEYS[1], KEYS[2]
+local maxTok, limit, before = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local byTokens = maxTok > 0
+local st = redis.call('HMGET', H, 'b', 's', 'k', 'f', 'g', 'P', 'pk')
+local len = redis.call('LLEN', L)
+if len == 0 then return {1, 0, false} end
+if not st[1] then return {0, 0, false} end
+local b, s, k, f, g, P = tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4]),
+  tonumber(st[5]), tonumber(st[6])
+if len ~= s - b + P then return {0, 0, false} end
+local pinned = false
+if P == 1 then
+  pinned = redis.call('LINDEX', L, 0)
+  maxTok = maxTok - (tonumber(st[7]) or 0)
+else
+  maxTok = maxTok - tonumber(ARGV[4])
+end
+local from, to = b, s
+if byTokens and g > f then
+  local c = g - 1
+  while c > f do
+    local tv = redis.call('HGET', H, 't' .. (c - 1))
+    local sep = string.find(tv, ':', 1, true)
+    if k - tonumber(string.sub(tv, sep + 1)) > maxTok then break end
+    c = c - 1
+  end
+  local tv = redis.call('HGET', H, 't' .. c)
+  from = tonumber(string.sub(tv, 1, string.find(tv, ':', 1, true) - 1))
+end
+if before ~= '' then
+  local at = redis.call('HGET', H, 'i' .. before)
+  if not at then return {-1, 0, false} end
+  to = tonumber(at)
+  if to == -1 then return {1, 0, false} end
+  if to < b then to = b end
+end
+if limit > 0 and to - from > limit then from = to - limit end
+local more = 0
+if from > b then more = 1 end
+if pinned and from > b and not byTokens then pinned = false end
+local reply = {1, more, pinned}
+if to > from then
+  local part = redis.call('LRANGE', L, from - b + P, to - 1 - b + P)
+  for x = 1, #part do reply[#reply + 1] = part[x] end
+end
+return reply
+`;
+
+/**
+ * @internal The append script of Python-compatible conversations (`wireFormat: 'ractogateway'`),
+ * whose list is also written by the Python original, so it keeps no hash. KEYS: list. ARGV: max
+ * messages, `1` to return evicted entries, TTL in ms (0: leave expiry alone), entries. Pushes,
+ * keeps the last max messages, then drops entries before the first user message, if there is one.
+ * Reply: `{ list length, 0, evicted entries... }`.
+ */
+export const COMPAT_APPEND_SCRIPT = `
+local L = KEYS[1]
+local max, wantEv, ttl = tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3])
+local n = redis.call('RPUSH', L, unpack(ARGV, 4))
+local reply = {n, 0}
+if n > max then
+  local popped = redis.call('LPOP', L, n - max)
+  n = max
+  if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
+  local all = redis.call('LRANGE', L, 0, -1)
+  local first = 0
+  for x = 1, #all do
+    if string.find(all[x], '^{"role": ?"user"') then first = x; break end
+  end
+  if first > 1 then
+    popped = redis.call('LPOP', L, first - 1)
+    n = n - (first - 1)
+    if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
+  end
+end
+if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', L, ttl) end
+reply[1] = n
+return reply
+`;
+
+const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
+
+/** @internal A script and the SHA1 that EVALSHA names it by. */
+export interface RedisScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): RedisScript => Object.freeze({ source, sha: sha1(source) });
+
+/** @internal The scripts, with their SHA1s. */
+export const SCRIPTS = Object.freeze({
+  windowAppend: script(WINDOW_APPEND_SCRIPT),
+  windowPin: script(WINDOW_PIN_SCRIPT),
+  windowRead: script(WINDOW_READ_SCRIPT),
+  compatAppend: script(COMPAT_APPEND_SCRIPT),
+});
+
+/**
+ * @internal The window hash of the conversation List at `listKey`: `<listKey>:w:{<listKey>}`. It
+ * starts with the List key (so ACL key patterns on the prefix cover it) and hashes, through its
+ * tag, to the List's Cluster slot (List keys contain no braces, so theirs is the whole key).
+ */
+export function windowKeyOf(listKey: string): string {
+  return `${listKey}:w:{${listKey}}`;
+}

@@ -1,36 +1,109 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { ChatMemoryStore } from './chat-memory-store.interface.js';
-import { APPEND_SCRIPT, APPEND_SHA } from './redis-chat-memory.scripts.js';
+import {
+  WindowRuleError,
+  type ChatMemoryPushResult,
+  type ChatMemoryReadQuery,
+  type ChatMemoryReadResult,
+  type ChatMemoryStore,
+  type ChatMemoryStoreMessage,
+  type ChatMemoryWindow,
+} from './chat-memory-store.interface.js';
+import { SCRIPTS, windowKeyOf, type RedisScript } from './redis-chat-memory.scripts.js';
+
+type Arg = string | number;
+
+const ROLE_LETTER = { system: 's', user: 'u', assistant: 'a', tool: 't' } as const;
+const RULE_REPLY = /^CHATMEMORY (orphan|open) (\d+)/;
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+/** A script's error reply for a broken tool-call rule, as a `WindowRuleError`; other errors as they are. */
+function ruleError(error: unknown): unknown {
+  const match = error instanceof Error ? RULE_REPLY.exec(error.message) : null;
+  return match ? new WindowRuleError(match[1] as 'orphan' | 'open', Number(match[2])) : error;
+}
+
+/** The reply of an append script: `{ length, skipped count, skipped..., evicted... }`. */
+function pushResult(reply: unknown[]): ChatMemoryPushResult {
+  const skippedCount = reply[1] as number;
+  return {
+    length: reply[0] as number,
+    skipped: skippedCount === 0 ? [] : (reply.slice(2, 2 + skippedCount) as number[]),
+    evicted: reply.length > 2 + skippedCount ? (reply.slice(2 + skippedCount) as string[]) : [],
+  };
+}
+
 /**
- * @internal The Redis store: one List per conversation. `push` runs the append script by EVALSHA
- * and, when the server does not know it (first call after a restart, a failover or SCRIPT FLUSH),
- * sends it once by EVAL, which also caches it there. Reads are single commands. Works with `Redis`
- * and `Cluster` clients, and leaves the client as it was given (no `defineCommand`).
+ * @internal The Redis store: one List per conversation, plus a small window hash beside it in the
+ * same Cluster slot (see `redis-chat-memory.scripts.ts`). Writes and windowed reads are scripts run
+ * by EVALSHA; when the server does not know a script (first call after a restart, a failover or
+ * SCRIPT FLUSH), it is sent once by EVAL, which also caches it there. Works with `Redis` and
+ * `Cluster` clients, and leaves the client as it was given (no `defineCommand`).
  */
 export class RedisChatMemoryStore implements ChatMemoryStore {
   constructor(private readonly client: Redis | Cluster) {}
 
   push(
     key: string,
-    entries: readonly string[],
-    maxLength: number,
+    messages: readonly ChatMemoryStoreMessage[],
+    window: ChatMemoryWindow,
+    ttlMs: number | null,
+    returnEvicted: boolean,
+  ): Promise<ChatMemoryPushResult> {
+    const ttl = ttlMs ?? 0;
+    const evicted = returnEvicted ? 1 : 0;
+    let sent: Promise<unknown>;
+    if (window.format === 'ractogateway') {
+      const max = Math.min(window.maxTurns * 2, window.maxMessages ?? Infinity);
+      const args: Arg[] = [max, evicted, ttl];
+      for (const message of messages) args.push(message.entry);
+      sent = this.run(SCRIPTS.compatAppend, [key], args);
+    } else {
+      const args: Arg[] = [
+        window.maxTurns,
+        window.maxMessages ?? 0,
+        window.maxTokens ?? 0,
+        ttl,
+        evicted,
+        messages.length,
+      ];
+      for (const { entry, id, role, tokens, toolCallIds } of messages) {
+        args.push(entry, id ?? '', ROLE_LETTER[role], tokens, toolCallIds?.length ?? 0);
+        if (toolCallIds !== undefined) for (const callId of toolCallIds) args.push(callId);
+      }
+      sent = this.run(SCRIPTS.windowAppend, [key, windowKeyOf(key)], args);
+    }
+    return sent.then(pushResult as (reply: unknown) => ChatMemoryPushResult, (error: unknown) => {
+      throw ruleError(error);
+    });
+  }
+
+  async pin(
+    key: string,
+    message: ChatMemoryStoreMessage | null,
     ttlMs: number | null,
   ): Promise<number> {
-    const ttl = ttlMs ?? 0;
-    // Hot path: the one-entry case written out (no spread).
-    const sent =
-      entries.length === 1
-        ? this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, entries[0])
-        : this.client.evalsha(APPEND_SHA, 1, key, maxLength, ttl, ...entries);
-    return (sent as Promise<number>).catch((error: unknown) => {
-      if (!isNoScript(error)) throw error;
-      return this.client.eval(APPEND_SCRIPT, 1, key, maxLength, ttl, ...entries) as Promise<number>;
-    });
+    const args: Arg[] = message
+      ? [message.entry, message.id ?? '', ttlMs ?? 0, message.tokens]
+      : ['', '', ttlMs ?? 0, 0];
+    return (await this.run(SCRIPTS.windowPin, [key, windowKeyOf(key)], args)) as number;
+  }
+
+  async read(key: string, query: ChatMemoryReadQuery): Promise<ChatMemoryReadResult> {
+    const reply = (await this.run(
+      SCRIPTS.windowRead,
+      [key, windowKeyOf(key)],
+      [query.maxTokens ?? 0, query.limit ?? 0, query.before ?? '', query.defaultPromptTokens ?? 0],
+    )) as unknown[];
+    const status = reply[0] as number;
+    if (status === 0) {
+      return { entries: await this.range(key), more: false, found: true, selected: false };
+    }
+    const entries = reply.slice(3) as string[];
+    if (typeof reply[2] === 'string') entries.unshift(reply[2]);
+    return { entries, more: reply[1] === 1, found: status === 1, selected: true };
   }
 
   range(key: string): Promise<string[]> {
@@ -42,11 +115,21 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.client.del(key)) > 0;
+    // Both keys share one slot (hash tag), so one DEL works on a Cluster too.
+    return (await this.client.del(key, windowKeyOf(key))) > 0;
   }
 
   async ttl(key: string): Promise<number | null> {
     const ms = await this.client.pttl(key);
     return ms >= 0 ? ms : null;
+  }
+
+  private run(script: RedisScript, keys: string[], args: Arg[]): Promise<unknown> {
+    return this.client
+      .evalsha(script.sha, keys.length, ...keys, ...args)
+      .catch((error: unknown) => {
+        if (!isNoScript(error)) throw error;
+        return this.client.eval(script.source, keys.length, ...keys, ...args);
+      });
   }
 }
