@@ -7,6 +7,7 @@ import {
 } from 'nestjs-chat-memory';
 import { AdminKeyGuard } from './chat/admin-key.guard.js';
 import { ChatModule } from './chat/chat.module.js';
+import { summarizeEvicted } from './chat/summary.js';
 import { HealthModule } from './health/health.module.js';
 
 /**
@@ -23,6 +24,8 @@ export function chatMemoryOptions(config: ConfigService): ChatMemoryModuleOption
     maxTurns: maxTurns ? Number(maxTurns) : undefined,
     ttlSeconds: ttlSeconds ? Number(ttlSeconds) : null,
     keyPrefix: config.get<string>('CHAT_KEY_PREFIX') || undefined,
+    // What slides out of the window is summarized into the pinned system prompt.
+    onEvict: summarizeEvicted,
   };
   const url = config.get<string>('REDIS_URL');
   if (!url) {

@@ -86,18 +86,30 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     expect(new Set(res.body.map((m: { id: string }) => m.id)).size).toBe(4);
   });
 
-  it('forgets what slid out of the window (CHAT_MAX_TURNS=3)', async () => {
+  it('summarizes what slid out of the window (CHAT_MAX_TURNS=3) into the pinned prompt, with onEvict', async () => {
     await request(url).post('/chat/window').send({ message: 'my name is Grace' }).expect(200);
+    await request(url).post('/chat/window').send({ message: 'what is 6 * 7?' }).expect(200);
     for (const message of ['one', 'two', 'three']) {
       await request(url).post('/chat/window').send({ message }).expect(200);
     }
+    // The hook runs after the write: wait for the summary to be pinned.
+    await expect
+      .poll(async () => (await history('window')).body[0]?.content, { timeout: 5000, interval: 50 })
+      .toBe("Summary of 6 earlier messages: the user's name is Grace; calculated 6 * 7 = 42.");
+    const res = await history('window').expect(200);
+    // The prompt, then the three newest turns.
+    expect(res.body.map((m: { role: string }) => m.role)).toEqual([
+      'system',
+      ...Array.from({ length: 3 }, () => ['user', 'assistant']).flat(),
+    ]);
     await request(url)
       .post('/chat/window')
       .send({ message: 'what is my name?' })
-      .expect(200)
-      .expect((res) => expect(res.body.reply).toMatch(/slid out of my memory window/));
-    const res = await history('window').expect(200);
-    expect(res.body).toHaveLength(6);
+      .expect(200, { reply: 'Your name is Grace (from my summary of earlier turns).' });
+    await request(url)
+      .post('/chat/window')
+      .send({ message: 'what did you calculate before?' })
+      .expect(200, { reply: 'Before, I calculated 6 * 7 = 42.' });
   });
 
   it('answers 400 to an invalid body or conversation id, and stores nothing', async () => {

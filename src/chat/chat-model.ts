@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { messageText, type ChatMessage, type ChatMessageInput } from 'nestjs-chat-memory';
 import { CALCULATOR_TOOL } from './calculator.js';
+import { summaryOf } from './summary.js';
 
 /** Injection token of the model that writes the assistant's messages. */
 export const CHAT_MODEL = Symbol('CHAT_MODEL');
@@ -67,7 +68,9 @@ export class LocalRecallModel implements ChatModel {
     // The tools of this turn have run: answer with their results.
     if (last.role === 'tool') return answer(answerFromToolResults(messages));
 
-    const history = messages.slice(0, -1);
+    // A pinned summary of turns that slid out of the window (see summary.ts) comes first.
+    const summary = summaryOf(messages[0]);
+    const history = messages.slice(summary ? 1 : 0, -1);
     const text = messageText(last).trim();
     const userTurns = history.filter((m) => m.role === 'user').map(messageText);
 
@@ -78,10 +81,13 @@ export class LocalRecallModel implements ChatModel {
     }
 
     if (/\bwhat\b.*\b(?:calculated?|computed?)\b/i.test(text)) {
-      const done = calculations(history);
+      const done = [
+        ...(summary?.calculations ?? []),
+        ...calculations(history).map((c) => `${c.expression} = ${c.result}`),
+      ];
       return answer(
         done.length > 0
-          ? `Before, I calculated ${done.map((c) => `${c.expression} = ${c.result}`).join(' and ')}.`
+          ? `Before, I calculated ${done.join(' and ')}.`
           : "I haven't calculated anything in this conversation yet (or it slid out of my memory window).",
       );
     }
@@ -94,6 +100,8 @@ export class LocalRecallModel implements ChatModel {
         const told = NAME.exec(userTurns[i]);
         if (told) return answer(`Your name is ${told[1]}.`);
       }
+      if (summary?.name)
+        return answer(`Your name is ${summary.name} (from my summary of earlier turns).`);
       return answer("You haven't told me your name yet (or it slid out of my memory window).");
     }
 

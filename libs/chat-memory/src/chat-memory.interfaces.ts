@@ -1,6 +1,7 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { WIRE_FORMATS } from './chat-memory.constants.js';
 import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
+import type { ChatMemoryService } from './chat-memory.service.js';
 import type { ChatMessage } from './chat-message.interfaces.js';
 import type { ChatMemoryStore, ChatMemoryWindow } from './store/chat-memory-store.interface.js';
 
@@ -48,12 +49,16 @@ export interface ChatMemoryConfig {
    */
   systemPrompt?: string | null;
   /**
-   * Called after a write with the messages the window dropped, oldest first: to summarize or
-   * archive them. It runs after the write has succeeded and is not awaited; an error it throws or
-   * rejects with is logged and never fails the write. Default: unset (dropped messages are not
-   * read back from Redis at all).
+   * Called after a write with the messages the window dropped, oldest first, and the service that
+   * wrote them: to summarize them into the pinned prompt, or archive them. It runs after the write
+   * has succeeded and is not awaited; an error it throws or rejects with is logged and never fails
+   * the write. Default: unset (the script then does not send dropped messages back at all).
    */
-  onEvict?: (conversationId: string, messages: ChatMessage[]) => void | Promise<void>;
+  onEvict?: (
+    conversationId: string,
+    messages: ChatMessage[],
+    memory: ChatMemoryService,
+  ) => void | Promise<void>;
   /**
    * Time to live of a conversation, in seconds, refreshed on every write; fractions keep
    * millisecond precision (`0.5` is 500 ms). `null` or unset: conversations never expire. Default `null`.
@@ -188,7 +193,9 @@ export interface ResolvedChatMemoryConfig {
   readonly wireFormat: ChatMemoryWireFormat;
   readonly countTokens: (message: ChatMessage) => number;
   readonly systemPrompt: string | null;
-  readonly onEvict: ((conversationId: string, messages: ChatMessage[]) => unknown) | null;
+  readonly onEvict:
+    | ((conversationId: string, messages: ChatMessage[], memory: ChatMemoryService) => unknown)
+    | null;
   readonly window: ChatMemoryWindow;
 }
 

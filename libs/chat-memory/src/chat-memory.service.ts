@@ -380,7 +380,7 @@ export class ChatMemoryService {
     const failed = (error: unknown) =>
       this.logger.error(StoreMessages.evictHookFailed(conversationId, error));
     try {
-      Promise.resolve(onEvict(conversationId, messages)).catch(failed);
+      Promise.resolve(onEvict(conversationId, messages, this)).catch(failed);
     } catch (error) {
       failed(error);
     }
