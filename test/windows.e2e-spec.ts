@@ -1,10 +1,12 @@
 import { AIMessage, HumanMessage, ToolMessage, trimMessages } from '@langchain/core/messages';
-import { Logger } from '@nestjs/common';
+import { Controller, Logger, Post } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import {
   ChatMemoryModule,
   ChatMemoryService,
+  ConversationHistory,
   InMemoryChatMemoryStore,
+  RecordChatTurn,
   InvalidHistoryQueryError,
   InvalidMessageError,
   estimateTokens,
@@ -399,6 +401,43 @@ describe('the controller pages with ?limit=&before= and a Link header', () => {
       await request(app.getHttpServer()).get(`${base}?limit=abc`).expect(400);
       await request(app.getHttpServer()).get(`${base}?before=gone-id`).expect(400);
       await request(app.getHttpServer()).get(`${base}?other=1`).expect(400);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+@Controller('budget')
+class BudgetController {
+  @Post(':conversationId')
+  @RecordChatTurn({ history: { maxTokens: 20 } })
+  chat(@ConversationHistory() history: ChatMessage[]) {
+    return { reply: history.map((m) => m.content).join('|') };
+  }
+}
+
+describe('@ConversationHistory() with history: { maxTokens }', () => {
+  const bootModule = useTestingModules();
+
+  it('hands the handler the newest whole turns that fit', async () => {
+    const moduleRef = await bootModule({
+      imports: [ChatMemoryModule.forRoot({ store: new InMemoryChatMemoryStore() })],
+      controllers: [BudgetController],
+    });
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const server = app.getHttpServer();
+      const send = async (message: string) =>
+        (await request(server).post('/budget/c').send({ message }).expect(201)).body.reply;
+      // The reply is the history it was given, joined. Tokens: 4 per message + 1 per 4 characters.
+      expect(await send('a')).toBe(''); // turn 1: 'a' (5), '' (4)
+      expect(await send('b')).toBe('a|'); // turn 2: 'b' (5), 'a|' (5)
+      expect(await send('c')).toBe('a||b|a|'); // turns 1 and 2: 19 tokens; turn 3's answer: 6
+      // Turns 3 (5 + 6) and 2 (10) would be 21: only turn 3 fits in 20.
+      expect(await send('d')).toBe('c|a||b|a|');
+      // Everything is stored; the budget only chose what the handler saw.
+      await expect(app.get(ChatMemoryService).count('c')).resolves.toBe(8);
     } finally {
       await app.close();
     }

@@ -217,7 +217,13 @@ export class ChatMemoryService {
    *   See `getHistoryPage` for the cursor of the next page.
    */
   async getHistory(conversationId: string, options?: ChatHistoryOptions): Promise<ChatMessage[]> {
-    if (options === undefined) {
+    if (
+      options === undefined ||
+      (isObject(options) &&
+        options.maxTokens === undefined &&
+        options.limit === undefined &&
+        options.before === undefined)
+    ) {
       assertConversationId(conversationId);
       const key = this.keyOf(conversationId);
       let entries: string[];
@@ -228,7 +234,7 @@ export class ChatMemoryService {
       }
       return this.withDefaultPrompt(this.decode(key, entries), true);
     }
-    return (await this.getHistoryPage(conversationId, options)).messages;
+    return (await this.read(conversationId, options, undefined)).messages;
   }
 
   /**
@@ -237,12 +243,21 @@ export class ChatMemoryService {
    * to pass as `before` for the page before it, `null` at the start. A `before` that is not in the
    * window (trimmed, or never stored) throws `InvalidHistoryQueryError`. One round trip.
    */
-  async getHistoryPage(
+  getHistoryPage(
     conversationId: string,
     options: ChatHistoryOptions = {},
   ): Promise<ChatHistoryPage> {
+    return this.read(conversationId, options, DEFAULT_PAGE_SIZE);
+  }
+
+  /** A windowed read; `defaultLimit` applies when `options` has no `limit` (and no `maxTokens`). */
+  private async read(
+    conversationId: string,
+    options: ChatHistoryOptions,
+    defaultLimit: number | undefined,
+  ): Promise<ChatHistoryPage> {
     assertConversationId(conversationId);
-    const query = this.checkQuery(options);
+    const query = this.checkQuery(options, defaultLimit);
     const key = this.keyOf(conversationId);
     let result: Awaited<ReturnType<ChatMemoryStore['read']>>;
     try {
@@ -402,7 +417,10 @@ export class ChatMemoryService {
   }
 
   /** Checks `getHistory` options; returns the store query. */
-  private checkQuery(options: ChatHistoryOptions): ChatMemoryReadQuery {
+  private checkQuery(
+    options: ChatHistoryOptions,
+    defaultLimit: number | undefined,
+  ): ChatMemoryReadQuery {
     if (!isObject(options)) {
       throw new InvalidHistoryQueryError(`options: expected an object, got ${typeof options}`);
     }
@@ -435,7 +453,7 @@ export class ChatMemoryService {
           prompt === null ? 0 : this.config.countTokens({ role: 'system', content: prompt }),
       };
     }
-    return { limit: limit ?? DEFAULT_PAGE_SIZE, before };
+    return { limit: limit ?? defaultLimit, before };
   }
 
   /**

@@ -37,6 +37,11 @@ export interface RecordChatTurnOptions {
    */
   message?: (request: ChatTurnRequest) => unknown;
   /**
+   * What `@ConversationHistory()` reads: `{ maxTokens }` for the newest whole turns that fit in a
+   * token budget (with the system prompt), chosen inside Redis. Default: the whole window.
+   */
+  history?: { maxTokens?: number };
+  /**
    * Where the answer comes from, given what the handler returned: its text, an assistant
    * `ChatMessageInput`, or the steps of an agent (`assistant` and `tool` messages, in order), or
    * a promise of one of them. They are stored with the user's message in one atomic write. The
