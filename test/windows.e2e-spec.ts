@@ -312,7 +312,24 @@ describe('windows on Redis only', () => {
       content: 'a2',
     });
     expect(again.duplicates).toHaveLength(1);
-    await expect(redis.hget(`${key}:w:{${key}}`, 'g')).resolves.toBe('4');
+    // State "b s k q f g o P": the next turn is turn 4 (a0 was turn 0, q1 1, q2 2, q3 3).
+    expect((await redis.hget(`${key}:w:{${key}}`, 'S'))?.split(' ')[5]).toBe('4');
+  });
+
+  it('trims a turn of thousands of messages in one write (long argument lists go in chunks)', async () => {
+    const keyPrefix = uniquePrefix('huge');
+    const memory = (await boot({ config: { keyPrefix, maxTurns: 1 } })).get(ChatMemoryService);
+    await memory.append('h', 'user', 'start a long agent run');
+    const step = Array.from({ length: 1000 }, (_, i) => ({
+      role: 'assistant' as const,
+      content: `step ${i}`,
+    }));
+    for (let i = 0; i < 3; i++) await memory.append('h', step);
+    await expect(memory.count('h')).resolves.toBe(3001);
+    const [next] = await memory.append('h', 'user', 'next question');
+    await expect(memory.getHistory('h')).resolves.toEqual([next]);
+    // The state, one turn start, one id: nothing of the dropped turn is left.
+    await expect(redis.hlen(`${keyPrefix}:h:w:{${keyPrefix}:h}`)).resolves.toBe(3);
   });
 
   it('keeps one round trip per call: getHistory, a maxTokens read, a page, setSystemPrompt', async () => {

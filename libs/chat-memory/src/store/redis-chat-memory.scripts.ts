@@ -5,14 +5,17 @@ import { createHash } from 'node:crypto';
  * `WINDOW_READ` keep and use a small per-conversation hash (`windowKeyOf`), in the same Cluster
  * slot as the list, that holds what the window rules need in O(1):
  *
- * - `b`, `s`: sequence numbers of the first stored message and of the next one (a message's list
- *   index is its sequence number minus `b`, plus `P`);
- * - `k`, `q`: running token sum after the newest message and before the first stored one;
- * - `f`, `g`: numbers of the first stored turn and of the next turn; `t<n>` = `"<seq>:<tokens>"`,
- *   the sequence number of turn `n`'s first message and the token sum before it;
+ * - `S`, the state, eight numbers separated by spaces, `b s k q f g o P`:
+ *   - `b`, `s`: sequence numbers of the first stored message and of the next one (a message's list
+ *     index is its sequence number minus `b`, plus `P`);
+ *   - `k`, `q`: running token sum after the newest message and before the first stored one;
+ *   - `f`, `g`: numbers of the first stored turn and of the next turn;
+ *   - `o`: how many tool calls of the newest step are open;
+ *   - `P`: 1 when list index 0 holds the pinned system prompt;
+ * - `t<n>` = `"<seq>:<tokens>"`: the sequence number of turn `n`'s first message and the token sum
+ *   before it;
  * - `i<id>`: the sequence number of the message with that id (`-1`: the pinned prompt);
- * - `o`: how many tool calls of the newest step are open; `c<callId>`: one open call;
- * - `P`: 1 when list index 0 holds the pinned system prompt.
+ * - `c<callId>`: one open tool call; `pk`: the pinned prompt's tokens.
  *
  * The hash is derived from the list: when it is missing or does not match the list's length
  * (a conversation written before it existed, or evicted on its own), the append script rebuilds
@@ -20,6 +23,24 @@ import { createHash } from 'node:crypto';
  */
 
 const REBUILD = `
+-- Lua's unpack() has a limit of a few thousand values: long argument lists go in chunks.
+local function chunked(command, key, list)
+  for from = 1, #list, 1000 do
+    redis.call(command, key, unpack(list, from, math.min(from + 999, #list)))
+  end
+end
+
+local function parseState(v)
+  local b, s, k, q, f, g, o, P = string.match(v,
+    '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+  return tonumber(b), tonumber(s), tonumber(k), tonumber(q), tonumber(f), tonumber(g),
+    tonumber(o), tonumber(P)
+end
+
+local function packState()
+  return b .. ' ' .. s .. ' ' .. k .. ' ' .. q .. ' ' .. f .. ' ' .. g .. ' ' .. o .. ' ' .. P
+end
+
 local function rebuild()
   redis.call('DEL', H)
   local all = redis.call('LRANGE', L, 0, -1)
@@ -61,13 +82,13 @@ local function rebuild()
     set['c' .. id] = 1
     o = o + 1
   end
-  set.b, set.s, set.k, set.q, set.f, set.g, set.o, set.P = b, s, k, q, f, g, o, P
+  set.S = packState()
   local flat = {}
   for field, value in pairs(set) do
     flat[#flat + 1] = field
     flat[#flat + 1] = value
   end
-  redis.call('HSET', H, unpack(flat))
+  chunked('HSET', H, flat)
 end
 `;
 
@@ -91,61 +112,71 @@ local maxTurns, maxMsgs, maxTok = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber
 local ttl, wantEv, count = tonumber(ARGV[4]), ARGV[5] == '1', tonumber(ARGV[6])
 local b, s, k, q, f, g, o, P
 ${REBUILD}
-local fields = {'b', 's', 'k', 'q', 'f', 'g', 'o', 'P'}
+local fields = {'S'}
 local pos = 7
 for j = 1, count do
-  fields[8 + j] = 'i' .. ARGV[pos + 1]
+  fields[1 + j] = 'i' .. ARGV[pos + 1]
   pos = pos + 5 + tonumber(ARGV[pos + 4])
 end
 local st = redis.call('HMGET', H, unpack(fields))
-local len = redis.call('LLEN', L)
+local len
 if st[1] then
-  b, s, k, q = tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
-  f, g, o, P = tonumber(st[5]), tonumber(st[6]), tonumber(st[7]), tonumber(st[8])
+  b, s, k, q, f, g, o, P = parseState(st[1])
+  -- A hash that outlived its List (or a List written by something else) must not skip messages:
+  -- checked when an id was found. Other mismatches show in RPUSH's reply, below.
+  for j = 1, count do
+    if st[1 + j] then
+      len = redis.call('LLEN', L)
+      break
+    end
+  end
 end
-if not st[1] or len ~= s - b + P then
+if not st[1] or (len and len ~= s - b + P) then
+  len = len or redis.call('LLEN', L)
   if len == 0 then
     if st[1] then redis.call('DEL', H) end
     b, s, k, q, f, g, o, P = 0, 0, 0, 0, 0, 0, 0, 0
-    for j = 1, count do st[8 + j] = false end
+    for j = 1, count do st[1 + j] = false end
   else
     rebuild()
     st = redis.call('HMGET', H, unpack(fields))
   end
 end
+local expected = s - b + P
 
 local add, set, calls, skipped, turns = {}, {}, {}, {}, {}
 pos = 7
 for j = 1, count do
   local entry, id, role, tok = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3])
   local nc = tonumber(ARGV[pos + 4])
-  if st[8 + j] then
+  if st[1 + j] then
     skipped[#skipped + 1] = j - 1
-  elseif role == 't' then
-    local id2 = ARGV[pos + 5]
-    local isOpen = calls[id2]
-    if isOpen == nil then isOpen = redis.call('HEXISTS', H, 'c' .. id2) == 1 end
-    if not isOpen then return redis.error_reply('CHATMEMORY orphan ' .. (j - 1)) end
-    calls[#calls + 1] = id2
-    calls[id2] = false
-    o = o - 1
-  elseif o > 0 then
-    return redis.error_reply('CHATMEMORY open ' .. (j - 1))
   else
-    if role == 'u' or g == f then
-      turns[g] = s .. ':' .. k
-      set[#set + 1] = 't' .. g
-      set[#set + 1] = turns[g]
-      g = g + 1
-    end
-    for c = 1, nc do
-      local id2 = ARGV[pos + 4 + c]
+    if role == 't' then
+      local id2 = ARGV[pos + 5]
+      local isOpen = calls[id2]
+      if isOpen == nil then isOpen = redis.call('HEXISTS', H, 'c' .. id2) == 1 end
+      if not isOpen then return redis.error_reply('CHATMEMORY orphan ' .. (j - 1)) end
       calls[#calls + 1] = id2
-      calls[id2] = true
-      o = o + 1
+      calls[id2] = false
+      o = o - 1
+    elseif o > 0 then
+      return redis.error_reply('CHATMEMORY open ' .. (j - 1))
+    else
+      if role == 'u' or g == f then
+        local tv = s .. ':' .. k
+        turns[g] = tv
+        set[#set + 1] = 't' .. g
+        set[#set + 1] = tv
+        g = g + 1
+      end
+      for c = 1, nc do
+        local id2 = ARGV[pos + 4 + c]
+        calls[#calls + 1] = id2
+        calls[id2] = true
+        o = o + 1
+      end
     end
-  end
-  if not st[8 + j] then
     add[#add + 1] = entry
     set[#set + 1] = 'i' .. id
     set[#set + 1] = s
@@ -158,6 +189,11 @@ end
 local del, evicted = {}, {}
 if #add > 0 then
   len = redis.call('RPUSH', L, unpack(add))
+  if len ~= expected + #add then
+    -- The hash did not match the List: rebuild it from the List, new entries included.
+    rebuild()
+    set, calls, turns = {}, {}, {}
+  end
   local c, cs, ck = f, b, q
   while c < g - 1 and (g - c > maxTurns or (maxMsgs > 0 and s - cs > maxMsgs)
       or (maxTok > 0 and k - ck > maxTok)) do
@@ -189,16 +225,12 @@ if #add > 0 then
       calls[id2] = nil
     end
   end
-  set[#set + 1] = 'b'; set[#set + 1] = b
-  set[#set + 1] = 's'; set[#set + 1] = s
-  set[#set + 1] = 'k'; set[#set + 1] = k
-  set[#set + 1] = 'q'; set[#set + 1] = q
-  set[#set + 1] = 'f'; set[#set + 1] = f
-  set[#set + 1] = 'g'; set[#set + 1] = g
-  set[#set + 1] = 'o'; set[#set + 1] = o
-  set[#set + 1] = 'P'; set[#set + 1] = P
-  redis.call('HSET', H, unpack(set))
-  if #del > 0 then redis.call('HDEL', H, unpack(del)) end
+  set[#set + 1] = 'S'
+  set[#set + 1] = packState()
+  chunked('HSET', H, set)
+  if #del > 0 then chunked('HDEL', H, del) end
+else
+  len = len or redis.call('LLEN', L)
 end
 if ttl > 0 and len > 0 then
   redis.call('PEXPIRE', L, ttl)
@@ -221,18 +253,16 @@ local L, H = KEYS[1], KEYS[2]
 local entry, ttl = ARGV[1], tonumber(ARGV[3])
 local b, s, k, q, f, g, o, P
 ${REBUILD}
-local st = redis.call('HMGET', H, 'b', 's', 'P')
+local st = redis.call('HGET', H, 'S')
 local len = redis.call('LLEN', L)
-if not st[1] or len ~= tonumber(st[2]) - tonumber(st[1]) + tonumber(st[3]) then
+if st then b, s, k, q, f, g, o, P = parseState(st) end
+if not st or len ~= s - b + P then
   if len == 0 then
     redis.call('DEL', H)
-    redis.call('HSET', H, 'b', 0, 's', 0, 'k', 0, 'q', 0, 'f', 0, 'g', 0, 'o', 0, 'P', 0)
-    P = 0
+    b, s, k, q, f, g, o, P = 0, 0, 0, 0, 0, 0, 0, 0
   else
     rebuild()
   end
-else
-  P = tonumber(st[3])
 end
 if P == 1 then
   local old = redis.call('LPOP', L)
@@ -241,10 +271,12 @@ if P == 1 then
   len = len - 1
 end
 if entry == '' then
-  redis.call('HSET', H, 'P', 0)
+  P = 0
+  redis.call('HSET', H, 'S', packState())
 else
   len = redis.call('LPUSH', L, entry)
-  redis.call('HSET', H, 'P', 1, 'pk', ARGV[4], 'i' .. ARGV[2], -1)
+  P = 1
+  redis.call('HSET', H, 'S', packState(), 'pk', ARGV[4], 'i' .. ARGV[2], -1)
 end
 if len == 0 then
   redis.call('DEL', L, H)
@@ -269,17 +301,18 @@ export const WINDOW_READ_SCRIPT = `
 local L, H = KEYS[1], KEYS[2]
 local maxTok, limit, before = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local byTokens = maxTok > 0
-local st = redis.call('HMGET', H, 'b', 's', 'k', 'f', 'g', 'P', 'pk')
+local st = redis.call('HMGET', H, 'S', 'pk')
 local len = redis.call('LLEN', L)
 if len == 0 then return {1, 0, false} end
 if not st[1] then return {0, 0, false} end
-local b, s, k, f, g, P = tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4]),
-  tonumber(st[5]), tonumber(st[6])
+local b, s, k, q, f, g, o, P = string.match(st[1],
+  '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+b, s, k, f, g, P = tonumber(b), tonumber(s), tonumber(k), tonumber(f), tonumber(g), tonumber(P)
 if len ~= s - b + P then return {0, 0, false} end
 local pinned = false
 if P == 1 then
   pinned = redis.call('LINDEX', L, 0)
-  maxTok = maxTok - (tonumber(st[7]) or 0)
+  maxTok = maxTok - (tonumber(st[2]) or 0)
 else
   maxTok = maxTok - tonumber(ARGV[4])
 end
