@@ -5,10 +5,18 @@ import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages } from '@langc
 import { Redis, type RedisOptions } from 'ioredis';
 import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 import {
-  APPEND_SCRIPT,
-  APPEND_SHA,
+  SCRIPTS,
+  windowKeyOf,
+  type RedisScript,
 } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
-import { conversationOf, nativeEntry, type Workload } from './workload.js';
+import {
+  conversationOf,
+  nativeEntry,
+  nativeEntryParts,
+  textTokens,
+  type PrefillMode,
+  type Workload,
+} from './workload.js';
 
 export { benchMessageId, nativeEntry } from './workload.js';
 
@@ -28,8 +36,11 @@ export interface Competitor {
   run: Record<OperationName, (i: number) => Promise<unknown>>;
   /** What the competitor stores for message number `k` of a conversation (to prefill windows). */
   storedEntry(k: number): string;
-  /** How `storedEntry` values are pushed so that they read back as the competitor expects. */
-  pushCommand: 'rpush' | 'lpush';
+  /**
+   * How `storedEntry` values are written so that they read back as the competitor expects: pushed
+   * (`rpush`, `lpush`), or through ours' window append script (`window`: ours and the floor).
+   */
+  prefillWith: PrefillMode;
   /** The Redis client(s) it talks through (for the round-trip counter: re-created on another URL). */
   close(): Promise<void>;
 }
@@ -41,6 +52,19 @@ export function messageOf(
 ): { role: 'user' | 'assistant'; text: string } {
   const texts = k % 2 === 0 ? workload.userTexts : workload.assistantTexts;
   return { role: k % 2 === 0 ? 'user' : 'assistant', text: texts[(k >> 1) % texts.length] };
+}
+
+/**
+ * The message call number `i` of `append` writes. Calls go round the conversations
+ * (`i % conversations`), and within a conversation user and assistant alternate, user first
+ * (prefilled windows end with an answer), so that every conversation keeps whole turns and
+ * ours' turn-based window stays at its size.
+ */
+export function appendedMessageOf(
+  workload: Workload,
+  i: number,
+): { role: 'user' | 'assistant'; text: string } {
+  return messageOf(workload, Math.floor(i / workload.conversations));
 }
 
 function jsonEntry(workload: Workload, k: number): string {
@@ -61,7 +85,8 @@ export async function createOurs(
 ): Promise<
   Competitor & {
     app: INestApplicationContext;
-    appendScript(): { lua: string; sha: string };
+    /** The library's window append script (what ours runs for every write). */
+    appendScript(): RedisScript;
     /** The `commandTimeout` of the client the module created. */
     commandTimeout(): number | undefined;
   }
@@ -83,11 +108,11 @@ export async function createOurs(
     label: options.label ?? 'ours (ChatMemoryService)',
     keyPrefix,
     app,
-    pushCommand: 'rpush',
+    prefillWith: 'window',
     storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
-        const { role, text } = messageOf(workload, i);
+        const { role, text } = appendedMessageOf(workload, i);
         return memory.append(conversationOf(workload, i), role, text);
       },
       appendTurn: (i) =>
@@ -99,7 +124,7 @@ export async function createOurs(
       getHistory: (i) => memory.getHistory(conversationOf(workload, i)),
     },
     // The library's own append script, from the source the package is built from.
-    appendScript: () => ({ lua: APPEND_SCRIPT, sha: APPEND_SHA }),
+    appendScript: () => SCRIPTS.windowAppend,
     commandTimeout: () => app.get<Redis>(CHAT_MEMORY_REDIS).options.commandTimeout,
     close: () => app.close(),
   };
@@ -118,12 +143,12 @@ export function createSeed(url: string, workload: Workload): Competitor {
     id: 'seed',
     label: "seed's way (MULTI/EXEC, LRANGE)",
     keyPrefix,
-    pushCommand: 'rpush',
+    prefillWith: 'rpush',
     storedEntry: (k) => jsonEntry(workload, k),
     run: {
       append: (i) => {
         const key = keyOf(i);
-        const { role, text } = messageOf(workload, i);
+        const { role, text } = appendedMessageOf(workload, i);
         return redis
           .multi()
           .rpush(key, JSON.stringify({ role, content: text }))
@@ -156,57 +181,105 @@ export function createSeed(url: string, workload: Workload): Competitor {
 }
 
 /**
- * The floor: raw ioredis EVALSHA of the library's own append script with payloads (entries in
- * ours' native format, ids included) serialized once up front; reads are LRANGE and one
- * `JSON.parse` of the joined entries, no checks.
+ * The id of the `n`th message the floor writes: 26 characters like ours' ULIDs (a fixed time part
+ * and `n` in hexadecimal, all Crockford base-32 digits), unique per call, never one of the ids
+ * prefilled windows hold (`benchMessageId`, another time part).
+ */
+export function floorMessageId(n: number): string {
+  return `01KB3Q7M40${n.toString(16).toUpperCase().padStart(16, '0')}`;
+}
+
+/** A text message as the floor sends it: ours' native entry around its id, role letter, tokens. */
+function floorText(role: 'user' | 'assistant', text: string) {
+  const [head, tail] = nativeEntryParts(role, text);
+  return {
+    head,
+    tail,
+    letter: role === 'user' ? 'u' : 'a',
+    tokens: String(textTokens(role, text)),
+  };
+}
+
+/**
+ * The floor: raw ioredis EVALSHA of the library's own window append script, with the KEYS and
+ * ARGV the store sends for text messages (list and window hash; max turns, max messages 0, max
+ * tokens 0, TTL in ms, no evicted entries, message count, then entry, id, role letter, tokens,
+ * 0 call ids per message). Entries are ours' native format with their token counts, serialized
+ * up front around the id; the id is the one thing made per call, as the script skips a message
+ * whose id is already in the window. Reads are LRANGE and one `JSON.parse` of the joined
+ * entries, no checks.
  * `floor` has the client settings of ours (its `commandTimeout`, which costs a timer per command
  * in ioredis); `floor-bare` is a client with ioredis' defaults (no timeout).
  */
 export async function createFloor(
   url: string,
   workload: Workload,
-  script: { lua: string; sha: string },
+  script: RedisScript,
   variant: { id: string; label: string; redisOptions: RedisOptions },
 ): Promise<Competitor> {
   const redis = new Redis(url, variant.redisOptions);
-  const sha = (await redis.script('LOAD', script.lua)) as string;
+  const sha = (await redis.script('LOAD', script.source)) as string;
   if (sha !== script.sha) throw new Error(`SCRIPT LOAD gave ${sha}, expected ${script.sha}`);
   const keyPrefix = `bench:${variant.id}`;
-  const max = workload.maxTurns * 2;
-  const ttlMs = workload.ttlSeconds * 1000;
-  // Entries in ours' native format, with ids made up front: what ours writes, minus the work.
-  const userJson = workload.userTexts.map((content, k) => nativeEntry('user', content, 2 * k));
-  const assistantJson = workload.assistantTexts.map((content, k) =>
-    nativeEntry('assistant', content, 2 * k + 1),
-  );
+  const maxTurns = String(workload.maxTurns);
+  const ttlMs = String(workload.ttlSeconds * 1000);
+  // Entries in ours' native format around their ids, token counts made up front.
+  const users = workload.userTexts.map((text) => floorText('user', text));
+  const assistants = workload.assistantTexts.map((text) => floorText('assistant', text));
   const keys = Array.from(
     { length: workload.conversations },
     (_, c) => `${keyPrefix}:${conversationOf(workload, c)}`,
   );
-  const keyOf = (i: number) => keys[i % keys.length];
+  const windowKeys = keys.map(windowKeyOf);
+  let written = 0;
+  const message = (m: ReturnType<typeof floorText>) => {
+    const id = floorMessageId(written++);
+    return [m.head + id + m.tail, id, m.letter, m.tokens, '0'];
+  };
   return {
     id: variant.id,
     label: variant.label,
     keyPrefix,
-    pushCommand: 'rpush',
+    prefillWith: 'window',
     storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
-        const json = i % 2 === 0 ? userJson : assistantJson;
-        return redis.evalsha(sha, 1, keyOf(i), max, ttlMs, json[(i >> 1) % json.length]);
-      },
-      appendTurn: (i) =>
-        redis.evalsha(
+        const c = i % keys.length;
+        const m = Math.floor(i / workload.conversations);
+        const texts = m % 2 === 0 ? users : assistants;
+        return redis.evalsha(
           sha,
-          1,
-          keyOf(i),
-          max,
+          2,
+          keys[c],
+          windowKeys[c],
+          maxTurns,
+          '0',
+          '0',
           ttlMs,
-          userJson[i % userJson.length],
-          assistantJson[i % assistantJson.length],
-        ),
+          '0',
+          '1',
+          ...message(texts[(m >> 1) % texts.length]),
+        );
+      },
+      appendTurn: (i) => {
+        const c = i % keys.length;
+        return redis.evalsha(
+          sha,
+          2,
+          keys[c],
+          windowKeys[c],
+          maxTurns,
+          '0',
+          '0',
+          ttlMs,
+          '0',
+          '2',
+          ...message(users[i % users.length]),
+          ...message(assistants[i % assistants.length]),
+        );
+      },
       getHistory: async (i) => {
-        const entries = await redis.lrange(keyOf(i), 0, -1);
+        const entries = await redis.lrange(keys[i % keys.length], 0, -1);
         return JSON.parse(`[${entries.join(',')}]`) as unknown;
       },
     },
@@ -221,7 +294,10 @@ export async function createFloor(
  * connection from its pool), a new history object per call as an app would make per request.
  * `addMessage` is LPUSH then EXPIRE (it never trims); `appendTurn` is `addMessages([human, ai])`.
  */
-export async function createLangChain(url: string, workload: Workload): Promise<Competitor> {
+export async function createLangChain(
+  url: string,
+  workload: Workload,
+): Promise<Competitor & { history(i: number): RedisChatMessageHistory }> {
   const config = { url };
   const keyPrefix = 'bench:langchain';
   const sessionTTL = workload.ttlSeconds;
@@ -244,10 +320,16 @@ export async function createLangChain(url: string, workload: Workload): Promise<
     id: 'langchain',
     label: 'LangChain.js RedisChatMessageHistory',
     keyPrefix,
-    pushCommand: 'lpush',
+    prefillWith: 'lpush',
     storedEntry: (k) => JSON.stringify(mapChatMessagesToStoredMessages([messageFor(k)])[0]),
+    history,
     run: {
-      append: (i) => history(i).addMessage(messageFor(i)),
+      append: (i) => {
+        const { role, text } = appendedMessageOf(workload, i);
+        return history(i).addMessage(
+          role === 'user' ? new HumanMessage(text) : new AIMessage(text),
+        );
+      },
       appendTurn: (i) =>
         history(i).addMessages([
           new HumanMessage(users[i % users.length]),

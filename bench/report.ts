@@ -2,6 +2,7 @@ import type { BenchResults, ThroughputRow } from './results.js';
 import { OPERATIONS, type OperationName } from './competitors.js';
 import { HTTP_ADAPTERS, renderHttpMarkdown, type HttpBenchResult } from './http.js';
 import { renderToolsMarkdown, type ToolsResult } from './tools.js';
+import { renderWindowsMarkdown, windowTargets, type WindowsResult } from './windows.js';
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n.toFixed(3) : '-');
@@ -76,6 +77,8 @@ export function targets(
       : '-',
     met: verdict(memory ? memory.ratio <= 1.5 : undefined),
   });
+  const windows = results.extra.windows as WindowsResult | undefined;
+  if (windows) rows.push(...windowTargets(windows));
   const http = results.extra.http as HttpBenchResult | undefined;
   for (const adapter of HTTP_ADAPTERS) {
     const rps = (variant: string) =>
@@ -134,7 +137,7 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
     out.push(
       'Closed loop from one Node.js process: `c` calls in flight over many conversations. ops/s is the median of the rounds; p50/p99 in ms. ' +
-        '`redis-benchmark` runs the same script (or LRANGE for reads) with `c` connections. ' +
+        "The last row of each `c` is the server's own limit: the same script sent by a raw RESP driver (bench/resp-driver.ts) with `c` connections for writes, `redis-benchmark` running LRANGE for reads. " +
         '"client CPU µs/op" is the CPU time (user + system) of the bench process per call: the client-side cost, less sensitive to other load than ops/s.',
     );
     for (const op of OPERATIONS) {
@@ -165,7 +168,7 @@ export function renderMarkdown(results: BenchResults): string {
         if (rb) {
           rows.push([
             String(c),
-            `redis-benchmark \`${rb.command}\``,
+            `${rb.tool === 'driver' ? 'raw RESP driver' : 'redis-benchmark'} \`${rb.command}\``,
             rb.stats ? int(rb.stats.opsPerSec) : `error: ${rb.error}`,
             ms(rb.stats?.p50Ms),
             ms(rb.stats?.p99Ms),
@@ -197,10 +200,11 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['op', 'c', 'command', 'ops/s', 'p50 ms', 'p99 ms'],
+        ['op', 'c', 'sent by', 'command', 'ops/s', 'p50 ms', 'p99 ms'],
         results.redisBenchmark.map((r) => [
           r.op,
           String(r.concurrency),
+          r.tool === 'driver' ? 'raw RESP driver' : 'redis-benchmark',
           `\`${r.command}\``,
           int(r.stats?.opsPerSec ?? Number.NaN),
           ms(r.stats?.p50Ms),
@@ -238,7 +242,7 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('## Memory per stored message');
     out.push('');
     out.push(
-      'Full windows written through the competitor, then `MEMORY USAGE key SAMPLES 0` summed over every conversation key, ' +
+      'Full windows written through the competitor, then `MEMORY USAGE key SAMPLES 0` summed over every conversation key (for ours, the list and the window hash beside it), ' +
         'against the bytes of the stored JSON entries; `used_memory` delta includes the keyspace overhead.',
     );
     out.push('');
@@ -250,6 +254,7 @@ export function renderMarkdown(results: BenchResults): string {
           'messages',
           'JSON B / msg',
           'MEMORY USAGE B / msg',
+          'of which window hash',
           'ratio',
           'used_memory delta B / msg',
         ],
@@ -259,6 +264,7 @@ export function renderMarkdown(results: BenchResults): string {
           int(r.messages),
           r.jsonBytesPerMessage.toFixed(1),
           r.redisBytesPerMessage.toFixed(1),
+          r.windowHashBytesPerMessage.toFixed(1),
           x(r.ratio),
           r.usedMemoryPerMessage.toFixed(1),
         ]),
@@ -314,6 +320,13 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(renderToolsMarkdown(tools));
     out.push('');
   }
+  const windowsResult = results.extra.windows as WindowsResult | undefined;
+  if (windowsResult) {
+    out.push('## Window rules (issue 10)');
+    out.push('');
+    out.push(renderWindowsMarkdown(windowsResult));
+    out.push('');
+  }
   const http = results.extra.http as HttpBenchResult | undefined;
   if (http) {
     out.push('## HTTP: the example chat handler with and without recording');
@@ -322,7 +335,12 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
-  if (results.throughput.length > 0 || results.roundTrips.length > 0 || results.memory.length > 0) {
+  if (
+    results.throughput.length > 0 ||
+    results.roundTrips.length > 0 ||
+    results.memory.length > 0 ||
+    windowsResult
+  ) {
     out.push('## Targets');
     out.push('');
     out.push(

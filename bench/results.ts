@@ -30,6 +30,8 @@ export interface ThroughputRow {
 export interface RedisBenchmarkRow {
   op: 'append' | 'appendTurn' | 'getHistory';
   command: string;
+  /** What sent it: the raw RESP driver (appends: bench/resp-driver.ts) or `redis-benchmark` (reads). */
+  tool: 'driver' | 'redis-benchmark';
   concurrency: number;
   stats?: RunStats;
   error?: string;
@@ -51,7 +53,10 @@ export interface MemoryRow {
   conversations: number;
   messages: number;
   jsonBytesPerMessage: number;
+  /** MEMORY USAGE of the list and, for ours, of the window hash beside it, per message. */
   redisBytesPerMessage: number;
+  /** Of which the window hash (ours; 0 for LangChain.js). */
+  windowHashBytesPerMessage: number;
   ratio: number;
   usedMemoryPerMessage: number;
 }

@@ -11,12 +11,18 @@ export interface RoundTripProxy {
   url: string;
   /** Client-to-server bursts since the last `reset()`. */
   roundTrips(): number;
+  /** Bytes Redis sent to the clients since the last `reset()`. */
+  bytesFromServer(): number;
+  /** Bytes the clients sent to Redis since the last `reset()`. */
+  bytesToServer(): number;
   reset(): void;
   close(): Promise<void>;
 }
 
 export async function startRoundTripProxy(targetPort: number): Promise<RoundTripProxy> {
   let count = 0;
+  let fromServer = 0;
+  let toServer = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
@@ -26,10 +32,12 @@ export async function startRoundTripProxy(targetPort: number): Promise<RoundTrip
     client.on('data', (chunk) => {
       if (serverSpokeLast) count++;
       serverSpokeLast = false;
+      toServer += chunk.length;
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
       serverSpokeLast = true;
+      fromServer += chunk.length;
       client.write(chunk);
     });
     const end = () => {
@@ -48,8 +56,12 @@ export async function startRoundTripProxy(targetPort: number): Promise<RoundTrip
   return {
     url: `redis://127.0.0.1:${port}`,
     roundTrips: () => count,
+    bytesFromServer: () => fromServer,
+    bytesToServer: () => toServer,
     reset: () => {
       count = 0;
+      fromServer = 0;
+      toServer = 0;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -14,6 +14,10 @@ import { describeCommands, startCommandLog, startRoundTripProxy } from './round-
 import type { BenchSettings } from './settings.js';
 import { runHttpBench } from './http.js';
 import { toolsSection } from './tools.js';
+import { openRespConnections, sendOnIdle } from './resp-driver.js';
+import { encodeText, skippedOf, windowAppendPrefix, windowsSection } from './windows.js';
+import { windowKeyOf } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
+import { floorMessageId } from './competitors.js';
 import {
   conversationOf,
   defaultWorkload,
@@ -118,7 +122,7 @@ async function resetAndPrefill(ctx: BenchContext, competitor: Competitor): Promi
     conversationKeys(competitor, ctx.workload),
     ctx.workload.maxTurns * 2,
     (k) => competitor.storedEntry(k),
-    competitor.pushCommand,
+    competitor.prefillWith,
     ctx.workload.ttlSeconds,
   );
 }
@@ -179,70 +183,134 @@ export const throughputSection: BenchSection = {
   },
 };
 
-/** The server's own limit: redis-benchmark running the same append script (and LRANGE) at the same concurrency. */
+/**
+ * The server's own limit: the same append script (ours' window append, with the store's KEYS and
+ * ARGV and a new id per message) sent by the raw RESP driver with `c` connections, and
+ * `redis-benchmark` running `LRANGE key 0 -1` for `getHistory`, on the same prefilled windows.
+ * `redis-benchmark` cannot send the appends: it replaces each `__rand_int__` with its own random
+ * number, so the list key and its window hash key would not match, nor the id argument and the
+ * id inside the entry, and without it every call repeats an id that the script skips.
+ */
 export const redisBenchmarkSection: BenchSection = {
   name: 'redis-benchmark',
   async run(ctx) {
-    if (!hasRedisBenchmark()) {
-      ctx.results.errors.push(
-        'redis-benchmark not found (apt-get install redis-tools): section skipped',
-      );
-      return;
-    }
     const { settings, workload } = ctx;
     const ours = await createOurs(ctx.url, workload);
     const script = ours.appendScript();
     await ours.close();
-    await ctx.admin.script('LOAD', script.lua);
+    await ctx.admin.script('LOAD', script.source);
     const keyspace = workload.conversations;
     // redis-benchmark's __rand_int__ is a 12-digit, zero-padded number below -r.
     const keys = Array.from(
       { length: keyspace },
       (_, n) => `bench:rb:${String(n).padStart(12, '0')}`,
     );
-    const max = String(workload.maxTurns * 2);
-    const ttlMs = String(workload.ttlSeconds * 1000);
+    const ttlMs = workload.ttlSeconds * 1000;
     // Entries in ours' native format, as ours and the floor write them and are prefilled with.
-    const user = nativeEntry('user', workload.userTexts[0], 0);
-    const assistant = nativeEntry('assistant', workload.assistantTexts[0], 1);
-    const cases = [
-      {
-        op: 'append',
-        command: ['EVALSHA', script.sha, '1', 'bench:rb:__rand_int__', max, ttlMs, user],
+    const users = workload.userTexts.map((text) => encodeText('user', text));
+    const assistants = workload.assistantTexts.map((text) => encodeText('assistant', text));
+    const one = keys.map((key) => windowAppendPrefix(key, workload.maxTurns, ttlMs, 1));
+    const two = keys.map((key) => windowAppendPrefix(key, workload.maxTurns, ttlMs, 2));
+    let written = 0;
+    const encoded = (texts: ReturnType<typeof encodeText>[], t: number) => {
+      const id = floorMessageId(written++);
+      const text = texts[t % texts.length];
+      return text.open + id + text.mid + id + text.close;
+    };
+    const commands = {
+      // Per conversation, user and assistant alternate (as in the throughput workload).
+      append: (i: number) => {
+        const m = Math.floor(i / keyspace);
+        return one[i % keyspace] + encoded(m % 2 === 0 ? users : assistants, m >> 1);
       },
-      {
-        op: 'appendTurn',
-        command: ['EVALSHA', script.sha, '1', 'bench:rb:__rand_int__', max, ttlMs, user, assistant],
-      },
-      { op: 'getHistory', command: ['LRANGE', 'bench:rb:__rand_int__', '0', '-1'] },
-    ] as const;
-    for (const { op, command } of cases) {
+      appendTurn: (i: number) => two[i % keyspace] + encoded(users, i) + encoded(assistants, i),
+    };
+    const shown = (count: number) =>
+      `EVALSHA ${script.sha.slice(0, 8)}… 2 bench:rb:<n> bench:rb:<n>:w:{bench:rb:<n>} ${workload.maxTurns} 0 0 ${ttlMs} 0 ${count} <entry> <id> <role> <tokens> 0${count === 2 ? ' …' : ''}`;
+    const prefillAll = async () => {
+      await ctx.admin.flushdb('SYNC');
+      await ctx.admin.script('LOAD', script.source);
+      await prefill(
+        ctx.admin,
+        keys,
+        workload.maxTurns * 2,
+        (k) =>
+          nativeEntry(
+            k % 2 === 0 ? 'user' : 'assistant',
+            k % 2 === 0 ? workload.userTexts[0] : workload.assistantTexts[0],
+            k,
+          ),
+        'window',
+        workload.ttlSeconds,
+      );
+    };
+    for (const op of ['append', 'appendTurn'] as const) {
       for (const concurrency of settings.concurrencies) {
-        const shown = command
-          .map((arg) => (arg.length > 20 ? `${arg.slice(0, 8)}…` : arg))
-          .join(' ');
+        const command = shown(op === 'append' ? 1 : 2);
+        const connections = await openRespConnections(ctx.port, concurrency);
         try {
-          await ctx.admin.flushdb('SYNC');
-          await prefill(ctx.admin, keys, workload.maxTurns * 2, (k) =>
-            k % 2 === 0 ? user : assistant,
-          );
-          const stats = await redisBenchmark(
-            ctx.port,
-            concurrency,
-            settings.redisBenchmarkRequests(concurrency),
-            keyspace,
-            [...command],
-          );
-          ctx.results.redisBenchmark.push({ op, command: shown, concurrency, stats });
-          ctx.log(`redis-benchmark ${op} c=${concurrency}: ${fmt(stats)}`);
+          await prefillAll();
+          let skipped = 0;
+          const build = commands[op];
+          const send = async (i: number) => {
+            const reply = await sendOnIdle(connections, build(i));
+            if (skippedOf(reply) !== 0) skipped++;
+          };
+          await runClosedLoop(send, concurrency, settings.warmupMs, false);
+          const stats = await runClosedLoop(send, concurrency, settings.durationMs);
+          if (skipped > 0) throw new Error(`${skipped} calls had messages skipped as duplicates`);
+          const lengths = await Promise.all(keys.map((key) => ctx.admin.llen(key)));
+          if (Math.max(...lengths) > workload.maxTurns * 2) {
+            throw new Error(`windows grew to ${Math.max(...lengths)} messages`);
+          }
+          ctx.results.redisBenchmark.push({ op, command, tool: 'driver', concurrency, stats });
+          ctx.log(`raw RESP driver ${op} c=${concurrency}: ${fmt(stats)}`);
         } catch (error) {
           ctx.results.redisBenchmark.push({
             op,
-            command: shown,
+            command,
+            tool: 'driver',
             concurrency,
             error: message(error),
           });
+        } finally {
+          for (const connection of connections) await connection.close();
         }
+      }
+    }
+    if (!hasRedisBenchmark()) {
+      ctx.results.errors.push(
+        'redis-benchmark not found (apt-get install redis-tools): getHistory rows skipped',
+      );
+      return;
+    }
+    const command = ['LRANGE', 'bench:rb:__rand_int__', '0', '-1'];
+    for (const concurrency of settings.concurrencies) {
+      try {
+        await prefillAll();
+        const stats = await redisBenchmark(
+          ctx.port,
+          concurrency,
+          settings.redisBenchmarkRequests(concurrency),
+          keyspace,
+          command,
+        );
+        ctx.results.redisBenchmark.push({
+          op: 'getHistory',
+          command: command.join(' '),
+          tool: 'redis-benchmark',
+          concurrency,
+          stats,
+        });
+        ctx.log(`redis-benchmark getHistory c=${concurrency}: ${fmt(stats)}`);
+      } catch (error) {
+        ctx.results.redisBenchmark.push({
+          op: 'getHistory',
+          command: command.join(' '),
+          tool: 'redis-benchmark',
+          concurrency,
+          error: message(error),
+        });
       }
     }
   },
@@ -339,12 +407,19 @@ export const memorySection: BenchSection = {
         // Written through the competitor itself: a full window (maxTurns turns) per conversation.
         const turns = workload.maxTurns * conversations;
         await runTurns(competitor, turns, 16);
-        const keys = await ctx.admin.keys(`${competitor.keyPrefix}:*`);
+        // The conversation lists (ours keeps a window hash beside each, counted with it).
+        const keys = (await ctx.admin.keys(`${competitor.keyPrefix}:*`)).filter(
+          (key) => !key.includes(':w:{'),
+        );
         let redisBytes = 0;
+        let hashBytes = 0;
         let jsonBytes = 0;
         let messages = 0;
         for (const key of keys) {
           redisBytes += Number(await ctx.admin.memory('USAGE', key, 'SAMPLES', 0));
+          hashBytes += Number(
+            (await ctx.admin.memory('USAGE', windowKeyOf(key), 'SAMPLES', 0)) ?? 0,
+          );
           const entries = await ctx.admin.lrange(key, 0, -1);
           messages += entries.length;
           for (const entry of entries) jsonBytes += Buffer.byteLength(entry);
@@ -355,8 +430,9 @@ export const memorySection: BenchSection = {
           conversations: keys.length,
           messages,
           jsonBytesPerMessage: jsonBytes / messages,
-          redisBytesPerMessage: redisBytes / messages,
-          ratio: redisBytes / jsonBytes,
+          redisBytesPerMessage: (redisBytes + hashBytes) / messages,
+          windowHashBytesPerMessage: hashBytes / messages,
+          ratio: (redisBytes + hashBytes) / jsonBytes,
           usedMemoryPerMessage: used / messages,
         };
         ctx.results.memory.push(row);
@@ -440,4 +516,5 @@ export const SECTIONS: Record<string, BenchSection> = {
   growth: growthSection,
   http: httpSection,
   tools: toolsSection,
+  windows: windowsSection,
 };

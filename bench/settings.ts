@@ -21,6 +21,21 @@ export interface BenchSettings {
   /** Conversations per window size in the growth section. */
   growthConversations: number;
   growthMaxTurns: number[];
+  /** Window sizes (messages) of the `windows` section's append measurement. */
+  windowSizes: number[];
+  /** Conversations per window size there. */
+  windowConversations: number;
+  /** Calls in flight (and connections) there. */
+  windowConcurrency: number;
+  /** Messages of the long conversations of the `windows` section's token read. */
+  tokensMessages: number;
+  /** The `maxTokens` of that read. */
+  tokensBudget: number;
+  /** Long conversations written per competitor for it. */
+  tokensConversations: number;
+  tokensConcurrencies: number[];
+  /** Calls counted one at a time for its bytes per call. */
+  tokensByteCalls: number;
   /** redis-benchmark requests per connection (so every concurrency runs about as long). */
   redisBenchmarkRequests: (concurrency: number) => number;
   outDir: string;
@@ -33,6 +48,7 @@ export const ALL_SECTIONS = [
   'memory',
   'growth',
   'tools',
+  'windows',
   'http',
 ];
 export const ALL_COMPETITORS = [
@@ -88,6 +104,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     memoryConversations: num(env.BENCH_MEMORY_CONVERSATIONS, quick ? 50 : 1000),
     growthConversations: num(env.BENCH_GROWTH_CONVERSATIONS, quick ? 10 : 100),
     growthMaxTurns: list(env.BENCH_GROWTH_MAX_TURNS, ['10', '100', '1000']).map((t) => num(t, 10)),
+    windowSizes: list(env.BENCH_WINDOW_SIZES, ['20', '200', '2000']).map((n) => {
+      const size = num(n, 20);
+      if (size % 2 !== 0)
+        throw new Error(`BENCH_WINDOW_SIZES: ${n} is not even (a window of whole turns)`);
+      return size;
+    }),
+    windowConversations: num(env.BENCH_WINDOW_CONVERSATIONS, quick ? 8 : 50),
+    windowConcurrency: num(env.BENCH_WINDOW_CONCURRENCY, 16),
+    tokensMessages: 2 * Math.round(num(env.BENCH_TOKENS_MESSAGES, 2000) / 2),
+    tokensBudget: num(env.BENCH_TOKENS_BUDGET, 4000),
+    tokensConversations: num(env.BENCH_TOKENS_CONVERSATIONS, quick ? 4 : 16),
+    tokensConcurrencies: list(env.BENCH_TOKENS_CONCURRENCY, ['1', '16']).map((c) => num(c, 1)),
+    tokensByteCalls: num(env.BENCH_TOKENS_BYTE_CALLS, quick ? 5 : 20),
     redisBenchmarkRequests: (c) =>
       Math.max(100, Math.round((c === 1 ? 10_000 : 100_000) * requestScale)),
     outDir: env.BENCH_OUT ?? 'bench/results',

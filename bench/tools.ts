@@ -13,6 +13,7 @@ import { collectGarbage, combineRounds, runClosedLoop, type RunStats } from './h
 import type { BenchContext, BenchSection } from './sections.js';
 import { describeCommands, startCommandLog, startRoundTripProxy } from './round-trips.js';
 import { makeText } from './workload.js';
+import { windowKeyOf } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
 
 /** One agent turn, the same for every competitor. */
 interface ToolTurn {
@@ -121,7 +122,7 @@ export interface ToolsMemoryRow {
   messages: number;
   /** Bytes of the stored entries (LRANGE), per message. */
   entryBytesPerMessage: number;
-  /** `MEMORY USAGE key SAMPLES 0` summed over the keys, per message. */
+  /** `MEMORY USAGE key SAMPLES 0` summed over the keys (for ours, with the window hash beside each list), per message. */
   redisBytesPerMessage: number;
 }
 
@@ -348,8 +349,9 @@ export const toolsSection: BenchSection = {
   async run(ctx) {
     const { settings, workload } = ctx;
     const turns = Array.from({ length: 16 }, (_, i) => toolTurn(i));
-    // The window holds maxTurns * 2 messages: that many tool turns of 4 messages fill it.
-    const turnsPerWindow = Math.floor((workload.maxTurns * 2) / 4);
+    // The window holds maxTurns turns (a turn starts at a user message): a tool turn of 4
+    // messages is one turn, so maxTurns of them fill it.
+    const turnsPerWindow = workload.maxTurns;
     const conversations = Array.from({ length: workload.conversations }, (_, c) => `t${c}`);
     const withLangChain = settings.competitors.includes('langchain');
     const result: ToolsResult = {
@@ -383,6 +385,9 @@ export const toolsSection: BenchSection = {
           messages += entries.length;
           for (const entry of entries) entryBytes += Buffer.byteLength(entry);
           redisBytes += Number(await ctx.admin.memory('USAGE', key, 'SAMPLES', 0));
+          redisBytes += Number(
+            (await ctx.admin.memory('USAGE', windowKeyOf(key), 'SAMPLES', 0)) ?? 0,
+          );
         }
         result.memory.push({
           competitor: competitor.id,

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { estimateTokens } from 'nestjs-chat-memory';
+import { SCRIPTS, windowKeyOf } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
 
 /** The chat workload every competitor runs: same conversations, same texts, same window and TTL. */
 export interface Workload {
@@ -64,9 +66,29 @@ export function benchMessageId(k: number): string {
   return `01KB3Q7M3Z${random}`;
 }
 
-/** Message `k` as ours stores it (`wireFormat: 'native'`): `{"v":1,"i":<ULID>,"r":<role>,"c":<text>}`. */
+/** The token count ours stores with a text message (`estimateTokens`, ours' default counter). */
+export function textTokens(role: 'user' | 'assistant', text: string): number {
+  return estimateTokens({ role, content: text });
+}
+
+/**
+ * A text message as ours stores it (`wireFormat: 'native'`), split around its id:
+ * `{"v":1,"i":"` + id + `","k":<tokens>,"r":<role>,"c":<text>}`.
+ */
+export function nativeEntryParts(role: 'user' | 'assistant', text: string): [string, string] {
+  return [
+    '{"v":1,"i":"',
+    `","k":${textTokens(role, text)},"r":"${role}","c":${JSON.stringify(text)}}`,
+  ];
+}
+
+/**
+ * Message `k` as ours stores it (`wireFormat: 'native'`):
+ * `{"v":1,"i":<ULID>,"k":<tokens>,"r":<role>,"c":<text>}`.
+ */
 export function nativeEntry(role: 'user' | 'assistant', text: string, k: number): string {
-  return `{"v":1,"i":"${benchMessageId(k)}","r":"${role}","c":${JSON.stringify(text)}}`;
+  const [head, tail] = nativeEntryParts(role, text);
+  return `${head}${benchMessageId(k)}${tail}`;
 }
 
 /**
@@ -84,29 +106,65 @@ export function averageEntryBytes(workload: Workload): number {
   return total / (workload.userTexts.length + workload.assistantTexts.length);
 }
 
+/** How prefilled entries are written: pushed as they are, or through ours' window append script. */
+export type PrefillMode = 'rpush' | 'lpush' | 'window';
+
+const ROLE_LETTERS: Record<string, string> = { system: 's', user: 'u', assistant: 'a', tool: 't' };
+
 /**
- * Fills `keys` with `perKey` entries each, built by `entry(k)` for k = 0.. (pipelined RPUSH or
- * LPUSH, so the lists read back oldest first in the competitor's own order), without a TTL check.
+ * ARGV of ours' window append script (`SCRIPTS.windowAppend`) for native text entries, laid out as
+ * the store sends them: max turns, max messages (0: none), max tokens (0: none), TTL in ms,
+ * return evicted (0), message count, then per message entry, id, role letter, tokens, 0 call ids.
+ */
+export function windowAppendArgs(entries: string[], maxTurns: number, ttlMs: number): string[] {
+  const args = [String(maxTurns), '0', '0', String(ttlMs), '0', String(entries.length)];
+  for (const entry of entries) {
+    const { i, r, k } = JSON.parse(entry) as { i?: unknown; r?: unknown; k?: unknown };
+    const letter = typeof r === 'string' ? ROLE_LETTERS[r] : undefined;
+    if (typeof i !== 'string' || typeof k !== 'number' || !letter || letter === 't') {
+      throw new Error(`not a native text entry with id, tokens and role: ${entry.slice(0, 80)}`);
+    }
+    args.push(entry, i, letter, String(k), '0');
+  }
+  return args;
+}
+
+/**
+ * Fills `keys` with `perKey` entries each, built by `entry(k)` for k = 0.., so the lists read back
+ * oldest first in the competitor's own order: pipelined RPUSH or LPUSH, or (`'window'`, ours'
+ * native entries) through ours' own window append script with a `maxTurns` that trims nothing,
+ * so that the window hash beside each list is built and matches it, as when ours wrote them.
  */
 export async function prefill(
   redis: Redis,
   keys: string[],
   perKey: number,
   entry: (k: number) => string,
-  push: 'rpush' | 'lpush' = 'rpush',
+  push: PrefillMode = 'rpush',
   ttlSeconds?: number,
 ): Promise<void> {
   const entries = Array.from({ length: perKey }, (_, k) => entry(k));
+  // Large windows go in chunks, so no single command carries thousands of arguments.
+  const chunks: string[][] = [];
+  for (let k = 0; k < entries.length; k += 500) chunks.push(entries.slice(k, k + 500));
+  const script = SCRIPTS.windowAppend;
+  const argsOf =
+    push === 'window'
+      ? chunks.map((chunk) => windowAppendArgs(chunk, perKey, (ttlSeconds ?? 0) * 1000))
+      : [];
+  if (push === 'window') await redis.script('LOAD', script.source);
   const batch = Math.max(1, Math.floor(20_000 / perKey));
   for (let from = 0; from < keys.length; from += batch) {
     const pipeline = redis.pipeline();
     for (const key of keys.slice(from, from + batch)) {
-      // Large windows go in chunks, so no single command carries thousands of arguments.
-      for (let k = 0; k < entries.length; k += 500) {
-        pipeline[push](key, ...entries.slice(k, k + 500));
+      if (push === 'window') {
+        for (const args of argsOf) pipeline.evalsha(script.sha, 2, key, windowKeyOf(key), ...args);
+      } else {
+        for (const chunk of chunks) pipeline[push](key, ...chunk);
+        if (ttlSeconds) pipeline.expire(key, ttlSeconds);
       }
-      if (ttlSeconds) pipeline.expire(key, ttlSeconds);
     }
-    await pipeline.exec();
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
   }
 }

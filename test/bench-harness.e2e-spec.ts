@@ -3,10 +3,17 @@ import { ChatMemoryService } from 'nestjs-chat-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchMessageId, createOurs } from '../bench/competitors.js';
 import type { BenchResults } from '../bench/results.js';
-import { roundTripsSection, throughputSection, type BenchContext } from '../bench/sections.js';
+import {
+  redisBenchmarkSection,
+  roundTripsSection,
+  throughputSection,
+  type BenchContext,
+} from '../bench/sections.js';
 import { readSettings } from '../bench/settings.js';
 import { toolsSection, type ToolsResult } from '../bench/tools.js';
+import { windowsSection, type WindowsResult } from '../bench/windows.js';
 import { defaultWorkload, prefill } from '../bench/workload.js';
+import { windowKeyOf } from '../libs/chat-memory/src/store/redis-chat-memory.scripts.js';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 
 const log = (): void => undefined;
@@ -30,9 +37,18 @@ describe('bench harness (smoke)', () => {
       BENCH_WARMUP_MS: '10',
       BENCH_CONVERSATIONS: '20',
       BENCH_RT_OPS: '10',
+      BENCH_WINDOW_SIZES: '4,10',
+      BENCH_WINDOW_CONVERSATIONS: '3',
+      BENCH_WINDOW_CONCURRENCY: '2',
+      BENCH_TOKENS_MESSAGES: '60',
+      BENCH_TOKENS_BUDGET: '600',
+      BENCH_TOKENS_CONVERSATIONS: '2',
+      BENCH_TOKENS_CONCURRENCY: '1',
+      BENCH_TOKENS_BYTE_CALLS: '3',
     });
     const results = {
       throughput: [],
+      redisBenchmark: [],
       roundTrips: [],
       extra: {},
       errors: [],
@@ -48,15 +64,24 @@ describe('bench harness (smoke)', () => {
   it("prefills windows that ours reads back whole (the floor's entries are ours' format)", async () => {
     const ours = await createOurs(server.url, ctx.workload, { id: 'harness-prefill' });
     try {
-      await prefill(admin, ['bench:harness-prefill:p'], 20, ours.storedEntry, ours.pushCommand);
-      const messages = await ours.app.get(ChatMemoryService).getHistory('p');
-      expect(messages.map((m) => m.id)).toEqual(
-        Array.from({ length: 20 }, (_, k) => benchMessageId(k)),
-      );
+      const key = 'bench:harness-prefill:p';
+      await prefill(admin, [key], 20, ours.storedEntry, ours.prefillWith);
+      const memory = ours.app.get(ChatMemoryService);
+      const ids = Array.from({ length: 20 }, (_, k) => benchMessageId(k));
+      const messages = await memory.getHistory('p');
+      expect(messages.map((m) => m.id)).toEqual(ids);
       expect(messages[1]).toMatchObject({
         role: 'assistant',
         content: ctx.workload.assistantTexts[0],
       });
+      // Written through ours' own script: the window hash is there and matches the list, so a
+      // windowed read selects inside Redis and an append trims one whole turn.
+      expect(await admin.exists(windowKeyOf(key))).toBe(1);
+      const last = await memory.getHistory('p', { maxTokens: 1000 });
+      expect(last.map((m) => m.id)).toEqual(ids.slice(-last.length));
+      expect(last.length % 2).toBe(0);
+      await memory.append('p', 'user', 'one more');
+      expect(await admin.llen(key)).toBe(19);
     } finally {
       await ours.close();
     }
@@ -81,7 +106,12 @@ describe('bench harness (smoke)', () => {
       expect(trips('ours', op)?.roundTripsPerOp).toBe(1);
     }
     expect(trips('ours', 'append')?.commands).toBe('EVALSHA');
-    expect(trips('ours', 'append')?.scriptCommands).toBe('RPUSH, LTRIM, PEXPIRE');
+    // The window script: reads its hash, pushes, trims a whole turn (full windows), refreshes TTLs.
+    expect(trips('ours', 'append')?.scriptCommands).toMatch(/^HMGET, .*RPUSH, .*LPOP.*PEXPIRE x2$/);
+    expect(trips('floor', 'append')?.scriptCommands).toBe(trips('ours', 'append')?.scriptCommands);
+    expect(trips('floor', 'appendTurn')?.scriptCommands).toBe(
+      trips('ours', 'appendTurn')?.scriptCommands,
+    );
     expect(trips('langchain', 'append')).toMatchObject({
       roundTripsPerOp: 2,
       commands: 'LPUSH, EXPIRE',
@@ -116,9 +146,70 @@ describe('bench harness (smoke)', () => {
       expect(row.error).toBeUndefined();
       expect(row.stats?.ops).toBeGreaterThan(0);
     }
+    // Full windows: maxTurns (10) tool turns of 4 messages in each of the 20 conversations.
     expect(tools.memory.map((m) => [m.competitor, m.messages])).toEqual([
-      ['ours', 20 * 20],
-      ['langchain', 20 * 20],
+      ['ours', 20 * 40],
+      ['langchain', 20 * 40],
+    ]);
+  });
+
+  it('drives the window append script raw at the server (store KEYS and ARGV, fresh ids)', async () => {
+    await redisBenchmarkSection.run(ctx);
+    const rows = ctx.results.redisBenchmark;
+    for (const op of ['append', 'appendTurn'] as const) {
+      const mine = rows.filter((r) => r.op === op);
+      expect(mine.map((r) => [r.tool, r.concurrency])).toEqual([
+        ['driver', 1],
+        ['driver', 4],
+      ]);
+      for (const row of mine) {
+        expect(row.error).toBeUndefined();
+        expect(row.stats?.ops).toBeGreaterThan(0);
+      }
+    }
+    expect(ctx.results.errors).toEqual([]);
+  });
+
+  it('measures the old append script against the new one and the last-tokens read', async () => {
+    await windowsSection.run(ctx);
+    const windows = ctx.results.extra.windows as WindowsResult;
+    expect(ctx.results.errors).toEqual([]);
+    expect(windows.appends.map((r) => [r.window, r.script])).toEqual([
+      [4, 'old'],
+      [4, 'new'],
+      [10, 'old'],
+      [10, 'new'],
+    ]);
+    for (const row of windows.appends) {
+      expect(row.error).toBeUndefined();
+      expect(row.stats?.ops).toBeGreaterThan(0);
+      expect(row.scriptUsPerCall).toBeGreaterThan(0);
+    }
+    for (const row of windows.appends.filter((r) => r.script === 'old')) {
+      expect(row.inScript).toBe('RPUSH, LTRIM, PEXPIRE');
+      expect(row.llen).toEqual([row.window, row.window]);
+    }
+    // Every call wrote (a fresh id each), the window stayed at its size, the hash did not grow.
+    for (const row of windows.appends.filter((r) => r.script === 'new')) {
+      expect(row.skipped).toBe(0);
+      expect(row.inScript).toMatch(/^HMGET, .*RPUSH, .*LPOP x0\.50/);
+      expect(row.llen?.[0]).toBeGreaterThanOrEqual(row.window - 1);
+      expect(row.llen?.[1]).toBeLessThanOrEqual(row.window);
+      expect(row.hlen?.[1]).toBeLessThanOrEqual(row.window + row.window / 2 + 9);
+    }
+    const tokens = windows.tokens!;
+    expect(tokens.selected.same).toBe(true);
+    expect(tokens.selected.ours).toBeGreaterThan(0);
+    expect(tokens.selected.ours).toBeLessThan(60);
+    const bytes = (id: string) => tokens.bytes.find((b) => b.competitor === id);
+    expect(bytes('tokens-ours')?.roundTripsPerCall).toBe(1);
+    expect(bytes('langchain')?.roundTripsPerCall).toBe(1);
+    expect(bytes('tokens-ours')!.bytesFromRedisPerCall).toBeLessThan(
+      bytes('langchain')!.bytesFromRedisPerCall / 2,
+    );
+    expect(tokens.rows.map((r) => [r.competitor, r.concurrency, r.error])).toEqual([
+      ['tokens-ours', 1, undefined],
+      ['langchain', 1, undefined],
     ]);
   });
 });
