@@ -12,7 +12,7 @@ export class ChatMemoryError extends Error {
 export class ChatMemoryValidationError extends ChatMemoryError {
   constructor(
     /** The argument that was rejected. */
-    readonly field: 'conversationId' | 'role' | 'content' | 'message' | 'query',
+    readonly field: 'conversationId' | 'role' | 'content' | 'message' | 'query' | 'owner',
     message: string,
   ) {
     super(message);
@@ -23,6 +23,13 @@ export class ChatMemoryValidationError extends ChatMemoryError {
 export class InvalidHistoryQueryError extends ChatMemoryValidationError {
   constructor(message: string) {
     super('query', message);
+  }
+}
+
+/** An owner id is not a string of 1-128 characters from `[A-Za-z0-9_.:@=-]`, or owners are not available. */
+export class InvalidOwnerError extends ChatMemoryValidationError {
+  constructor(message: string) {
+    super('owner', message);
   }
 }
 

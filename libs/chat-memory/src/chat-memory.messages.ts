@@ -117,6 +117,17 @@ export const MessageMessages = {
     `${field} cannot be stored with wireFormat 'ractogateway', which writes only {"role","content"} (plain text) for the Python original; use the default wireFormat 'native'`,
 } as const;
 
+/** Errors about owners. */
+export const OwnerMessages = {
+  owner: (got: unknown) =>
+    `owner: expected 1-128 characters from [A-Za-z0-9_.:@=-], got ${describeValue(got)}`,
+  ractogateway: () =>
+    `owner: conversations with an owner need the default wireFormat 'native' (the Python original knows no owners)`,
+  storeWithoutOwners: () =>
+    'this ChatMemoryStore has no owner methods (listOwned, updateOwned, eraseOwned)',
+  title: (max: number) => `must be null or a string of 1-${max} characters`,
+} as const;
+
 /** Errors about where the decorators are used, found when the application boots. */
 export const DecoratorMessages = {
   noMemory: (handler: string, memory: string | undefined, module: string) =>

@@ -3,6 +3,7 @@ import {
   CHAT_MEMORY_RESOLVED_OPTIONS,
   CHAT_MEMORY_STORE,
   LOGGER_CONTEXT,
+  CONVERSATION_ID_PATTERN,
   MAX_MESSAGES_PER_CALL,
   MESSAGE_ID_PATTERN,
 } from './chat-memory.constants.js';
@@ -11,22 +12,25 @@ import {
   ChatMemoryStoreError,
   InvalidHistoryQueryError,
   InvalidMessageError,
+  InvalidOwnerError,
 } from './chat-memory.errors.js';
 import type {
   ChatMemoryWireFormat,
   ResolvedChatMemoryConfig,
   ResolvedChatMemoryOptions,
 } from './chat-memory.interfaces.js';
-import { MessageMessages, StoreMessages } from './chat-memory.messages.js';
+import { MessageMessages, OwnerMessages, StoreMessages } from './chat-memory.messages.js';
 import {
   assertContent,
   assertConversationId,
+  assertOwner,
   assertRole,
   isObject,
 } from './chat-memory.validation.js';
 import {
   decodeMessages,
   prepareMessage,
+  prepareMetadata,
   prepareText,
   type PreparedMessage,
 } from './chat-message.codec.js';
@@ -35,11 +39,16 @@ import type {
   ChatMessage,
   ChatMessageInput,
   ChatRole,
+  JsonObject,
 } from './chat-message.interfaces.js';
 import {
   WindowRuleError,
+  type ChatMemoryListCursor,
+  type ChatMemoryOwnedConversation,
+  type ChatMemoryOwnerKeys,
   type ChatMemoryReadQuery,
   type ChatMemoryStore,
+  type ChatMemoryStoredRecord,
 } from './store/chat-memory-store.interface.js';
 import { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
 
@@ -58,6 +67,8 @@ export class ChatMemoryService {
   private readonly config: ResolvedChatMemoryConfig;
   /** What keeps the conversations: `'redis'`, `'memory'` (`InMemoryChatMemoryStore`) or `'custom'`. */
   readonly storeKind: ChatMemoryStoreKind;
+  /** The owner this service is scoped to (`forOwner`), or `null`. */
+  readonly owner: string | null = null;
 
   constructor(
     @Inject(CHAT_MEMORY_STORE) private readonly store: ChatMemoryStore,
@@ -320,16 +331,123 @@ export class ChatMemoryService {
     }
     const key = this.keyOf(conversationId);
     await this.call('setSystemPrompt', conversationId, () =>
-      this.store.pin(key, prepared, this.config.ttlMs),
+      this.store.pin(key, prepared, this.config.ttlMs, this.ownedOf(conversationId)),
     );
     return prepared?.message ?? null;
+  }
+
+  /**
+   * The same service, for the conversations of `owner` (a user or tenant id, 1-128 characters from
+   * `[A-Za-z0-9_.:@=-]`): every call reads and writes only that owner's conversations, which live
+   * under the owner's own keys (`${keyPrefix}:{owner}:${conversationId}`, one Cluster slot per
+   * owner), and every write updates the owner's index (`listConversations`) in the same atomic
+   * script. Conversations without an owner are not visible through it, nor the reverse.
+   *
+   * ```ts
+   * const mine = memory.forOwner(request.user.id);
+   * await mine.appendTurn(conversationId, question, answer);
+   * ```
+   */
+  forOwner(owner: string): ChatMemoryService {
+    this.ownerKeysOf(owner);
+    const scoped = Object.create(this) as ChatMemoryService;
+    Object.defineProperty(scoped, 'owner', { value: owner, enumerable: true });
+    return scoped;
+  }
+
+  /**
+   * The conversations of `owner`, most recently active first: at most `limit` (default 20, at most
+   * 100) after `cursor` (the `nextCursor` of the previous page), and the cursor of the next page
+   * (`null` at the end). One round trip, in time independent of how many conversations Redis holds;
+   * expired conversations are left out and their index entries removed.
+   */
+  async listConversations(
+    owner: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ChatConversationPage> {
+    const keys = this.ownerKeysOf(owner);
+    const { limit = DEFAULT_LIST_SIZE, cursor } = isObject(options) ? options : {};
+    if (!positive(limit) || limit > MAX_LIST_SIZE) {
+      throw new InvalidHistoryQueryError(
+        `limit: expected an integer from 1 to ${MAX_LIST_SIZE}, got ${String(limit)}`,
+      );
+    }
+    const position = cursor === undefined ? null : decodeCursor(cursor);
+    const { listOwned } = this.ownerStore();
+    const { records, next } = await this.call('listConversations', owner, () =>
+      listOwned(keys, limit, position, this.config.ttlMs),
+    );
+    return {
+      conversations: records.map(toConversation),
+      nextCursor: next === null ? null : encodeCursor(next),
+    };
+  }
+
+  /**
+   * Sets (or with `null` removes) the title and/or metadata of one of `owner`'s conversations.
+   * Resolves to `false` when it does not exist (nothing is changed).
+   */
+  async updateConversation(
+    owner: string,
+    conversationId: string,
+    change: { title?: string | null; metadata?: JsonObject | null },
+  ): Promise<boolean> {
+    this.ownerKeysOf(owner);
+    assertConversationId(conversationId);
+    const { title, metadata } = isObject(change) ? change : ({} as typeof change);
+    if (
+      title !== undefined &&
+      title !== null &&
+      !(typeof title === 'string' && title.length > 0 && title.length <= MAX_TITLE_LENGTH)
+    ) {
+      throw new InvalidMessageError('title', OwnerMessages.title(MAX_TITLE_LENGTH));
+    }
+    let metadataJson: string | null | undefined;
+    if (metadata !== undefined && metadata !== null) {
+      metadataJson = prepareMetadata(metadata, 'metadata', this.config.maxMetadataBytes);
+    } else {
+      metadataJson = metadata;
+    }
+    const { updateOwned } = this.ownerStore();
+    const key = this.forOwner(owner).keyOf(conversationId);
+    return this.call('updateConversation', conversationId, () =>
+      updateOwned(key, { title, metadataJson }),
+    );
+  }
+
+  /** Deletes one of `owner`'s conversations and its index entry; resolves to whether it existed. */
+  deleteConversation(owner: string, conversationId: string): Promise<boolean> {
+    try {
+      this.ownerKeysOf(owner);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.forOwner(owner).clear(conversationId);
+  }
+
+  /**
+   * Deletes every conversation of `owner` ("delete my data"), in batches of 100 (one round trip
+   * each), and resolves to how many there were. Each conversation's keys and index entry go in one
+   * atomic step, so a crash part way leaves the rest for a re-run, which is safe.
+   */
+  async deleteOwner(owner: string): Promise<number> {
+    const keys = this.ownerKeysOf(owner);
+    const { eraseOwned } = this.ownerStore();
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.call('deleteOwner', owner, () => eraseOwned(keys, ERASE_BATCH));
+      deleted += batch.deleted;
+      if (batch.left === 0) return deleted;
+    }
   }
 
   /** Deletes the conversation; resolves to whether it existed. */
   async clear(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
     const key = this.keyOf(conversationId);
-    return this.call('clear', conversationId, () => this.store.delete(key));
+    return this.call('clear', conversationId, () =>
+      this.store.delete(key, this.ownedOf(conversationId)),
+    );
   }
 
   /** The number of stored entries; `0` when the conversation is missing or expired. */
@@ -360,7 +478,8 @@ export class ChatMemoryService {
   ): Promise<ChatMessageBatch> {
     const { window, ttlMs, onEvict } = this.config;
     const key = this.keyOf(conversationId);
-    return this.store.push(key, prepared, window, ttlMs, onEvict !== null).then(
+    const owned = this.owner === null ? undefined : this.ownedOf(conversationId);
+    return this.store.push(key, prepared, window, ttlMs, onEvict !== null, owned).then(
       ({ skipped, evicted }) => {
         if (evicted.length > 0 && onEvict) this.evicted(conversationId, key, evicted, onEvict);
         const messages = prepared.map((item) => item.message);
@@ -503,7 +622,40 @@ export class ChatMemoryService {
   }
 
   private keyOf(conversationId: string): string {
-    return `${this.config.keyPrefix}:${conversationId}`;
+    return this.owner === null
+      ? `${this.config.keyPrefix}:${conversationId}`
+      : `${this.config.keyPrefix}:{${this.owner}}:${conversationId}`;
+  }
+
+  /** For a service scoped to an owner: the owner's keys and the conversation id. */
+  private ownedOf(conversationId: string): ChatMemoryOwnedConversation | undefined {
+    return this.owner === null
+      ? undefined
+      : { ...ownerKeys(this.config.keyPrefix, this.owner), conversationId };
+  }
+
+  /** The owner's keys, with the checks every owner method makes; throws if owners are not available. */
+  private ownerKeysOf(owner: unknown): ChatMemoryOwnerKeys {
+    assertOwner(owner);
+    if (this.config.wireFormat === 'ractogateway') {
+      throw new InvalidOwnerError(OwnerMessages.ractogateway());
+    }
+    return ownerKeys(this.config.keyPrefix, owner);
+  }
+
+  /** The store's owner methods, or a clear error when it has none. */
+  private ownerStore(): Required<
+    Pick<ChatMemoryStore, 'listOwned' | 'updateOwned' | 'eraseOwned'>
+  > {
+    const { listOwned, updateOwned, eraseOwned } = this.store;
+    if (!listOwned || !updateOwned || !eraseOwned) {
+      throw new ChatMemoryStoreError('owners', '', new Error(OwnerMessages.storeWithoutOwners()));
+    }
+    return {
+      listOwned: listOwned.bind(this.store),
+      updateOwned: updateOwned.bind(this.store),
+      eraseOwned: eraseOwned.bind(this.store),
+    };
   }
 
   private async call<T>(
@@ -521,6 +673,70 @@ export class ChatMemoryService {
 
 const ANSWER_ROLES: readonly ChatRole[] = ['assistant', 'tool'];
 const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_LIST_SIZE = 20;
+const MAX_LIST_SIZE = 100;
+const MAX_TITLE_LENGTH = 256;
+const ERASE_BATCH = 100;
+
+/** An owner's conversation, as `listConversations` gives it. */
+export interface ChatConversation {
+  id: string;
+  /** Milliseconds since the epoch (Redis' clock), of its first write and of its latest one. */
+  createdAt: number;
+  updatedAt: number;
+  /** Stored entries, the pinned prompt included. */
+  messageCount: number;
+  title: string | null;
+  metadata: JsonObject | null;
+}
+
+/** A page of `listConversations`. */
+export interface ChatConversationPage {
+  conversations: ChatConversation[];
+  /** Pass as `cursor` for the next page; `null` at the end. */
+  nextCursor: string | null;
+}
+
+function toConversation(record: ChatMemoryStoredRecord): ChatConversation {
+  let metadata: JsonObject | null = null;
+  if (record.metadataJson !== null) {
+    try {
+      metadata = JSON.parse(record.metadataJson) as JsonObject;
+    } catch {
+      metadata = null;
+    }
+  }
+  return {
+    id: record.conversationId,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    messageCount: record.count,
+    title: record.title,
+    metadata,
+  };
+}
+
+/** An opaque cursor for a listing position. */
+function encodeCursor(cursor: ChatMemoryListCursor): string {
+  return Buffer.from(`${cursor.updatedAt}.${cursor.conversationId}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): ChatMemoryListCursor {
+  const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = /^(\d{1,16})\.(.+)$/.exec(text);
+  if (!match || !CONVERSATION_ID_PATTERN.test(match[2]) || match[2].length > 128) {
+    throw new InvalidHistoryQueryError(
+      `cursor: not a cursor from listConversations, got ${JSON.stringify(cursor)}`,
+    );
+  }
+  return { updatedAt: Number(match[1]), conversationId: match[2] };
+}
+
+/** The keys of an owner's conversations: the index is the base itself, each List `<base>:<id>`. */
+function ownerKeys(keyPrefix: string, owner: string): ChatMemoryOwnerKeys {
+  const base = `${keyPrefix}:{${owner}}`;
+  return { indexKey: base, base };
+}
 /** How the pinned prompt's entry ends (see chat-message.codec.ts). */
 const PINNED_SUFFIX = ',"p":1}';
 const MAX_PAGE_SIZE = 1000;

@@ -6,10 +6,11 @@ import {
 import {
   InvalidContentError,
   InvalidConversationIdError,
+  InvalidOwnerError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
 import type { ChatRole } from './chat-memory.interfaces.js';
-import { ArgumentMessages } from './chat-memory.messages.js';
+import { ArgumentMessages, OwnerMessages } from './chat-memory.messages.js';
 
 /**
  * @internal The checks of every call's arguments, on the hot path: cheap tests first, messages
@@ -58,5 +59,17 @@ export function assertContent(
     if (bytes > maxBytes) {
       throw new InvalidContentError(ArgumentMessages.contentSize(label, bytes, maxBytes));
     }
+  }
+}
+
+/** Throws `InvalidOwnerError` unless `owner` is 1-128 characters from `[A-Za-z0-9_.:@=-]`. */
+export function assertOwner(owner: unknown): asserts owner is string {
+  if (
+    typeof owner !== 'string' ||
+    owner.length === 0 ||
+    owner.length > MAX_CONVERSATION_ID_LENGTH ||
+    !CONVERSATION_ID_PATTERN.test(owner)
+  ) {
+    throw new InvalidOwnerError(OwnerMessages.owner(owner));
   }
 }

@@ -218,6 +218,18 @@ function checkToolCalls(toolCalls: unknown, path: string): void {
 }
 
 /**
+ * Checks metadata (a plain JSON object of at most `maxBytes` UTF-8 bytes) and returns its JSON;
+ * throws `InvalidMessageError` naming `path` otherwise.
+ */
+export function prepareMetadata(metadata: unknown, path: string, maxBytes: number): string {
+  checkJsonObject(metadata, path);
+  const json = JSON.stringify(metadata);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > maxBytes) fail(path, MessageMessages.metadataSize(bytes, maxBytes));
+  return json;
+}
+
+/**
  * Checks a caller's message and encodes it. Throws a `ChatMemoryValidationError` (naming `path`)
  * for anything malformed or over a limit, or that `limits.wireFormat` cannot represent. `now` in
  * milliseconds.

@@ -1,6 +1,8 @@
 export { ChatMemoryModule } from './chat-memory.module.js';
 export {
   ChatMemoryService,
+  type ChatConversation,
+  type ChatConversationPage,
   type ChatHistoryOptions,
   type ChatHistoryPage,
   type ChatMemoryStoreKind,
@@ -48,6 +50,7 @@ export {
   InvalidConversationIdError,
   InvalidHistoryQueryError,
   InvalidMessageError,
+  InvalidOwnerError,
   InvalidRoleError,
 } from './chat-memory.errors.js';
 export {
@@ -58,6 +61,10 @@ export {
 } from './http/index.js';
 export {
   WindowRuleError,
+  type ChatMemoryListCursor,
+  type ChatMemoryOwnedConversation,
+  type ChatMemoryOwnerKeys,
+  type ChatMemoryStoredRecord,
   type ChatMemoryPushResult,
   type ChatMemoryReadQuery,
   type ChatMemoryReadResult,

@@ -33,6 +33,37 @@ export interface ChatMemoryPushResult {
   readonly evicted: readonly string[];
 }
 
+/** Where an owner's conversations are listed: their index key, and the prefix of their keys. */
+export interface ChatMemoryOwnerKeys {
+  /** The owner's index (conversation ids by last activity). */
+  readonly indexKey: string;
+  /** `<base>:<conversationId>` is each conversation's key. */
+  readonly base: string;
+}
+
+/** An owned conversation being written: its owner's keys and its id. */
+export interface ChatMemoryOwnedConversation extends ChatMemoryOwnerKeys {
+  readonly conversationId: string;
+}
+
+/** A conversation as the owner's listing gives it. */
+export interface ChatMemoryStoredRecord {
+  readonly conversationId: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Stored entries, the pinned prompt included. */
+  readonly count: number;
+  readonly title: string | null;
+  /** The metadata's JSON, as stored. */
+  readonly metadataJson: string | null;
+}
+
+/** A position in an owner's listing: the last conversation of the previous page. */
+export interface ChatMemoryListCursor {
+  readonly updatedAt: number;
+  readonly conversationId: string;
+}
+
 /** A windowed read: the newest turns within `maxTokens`, or a page of `limit` before `before`. */
 export interface ChatMemoryReadQuery {
   readonly maxTokens?: number;
@@ -76,19 +107,48 @@ export interface ChatMemoryStore {
     window: ChatMemoryWindow,
     ttlMs: number | null,
     returnEvicted: boolean,
+    owned?: ChatMemoryOwnedConversation,
   ): Promise<ChatMemoryPushResult>;
-  /** Sets (or with `null` removes) the pinned system prompt of the conversation. Resolves to the List length. */
-  pin(key: string, message: ChatMemoryStoreMessage | null, ttlMs: number | null): Promise<number>;
+  /**
+   * Sets (or with `null` removes) the pinned system prompt of the conversation. Resolves to the
+   * List length.
+   */
+  pin(
+    key: string,
+    message: ChatMemoryStoreMessage | null,
+    ttlMs: number | null,
+    owned?: ChatMemoryOwnedConversation,
+  ): Promise<number>;
   /** A windowed read (see `ChatMemoryReadQuery`). */
   read(key: string, query: ChatMemoryReadQuery): Promise<ChatMemoryReadResult>;
   /** Every entry of the List at `key`, oldest first; `[]` when it does not exist or has expired. */
   range(key: string): Promise<string[]>;
   /** The number of entries at `key`; `0` when it does not exist. */
   length(key: string): Promise<number>;
-  /** Deletes the conversation at `key`; resolves to whether it existed. */
-  delete(key: string): Promise<boolean>;
+  /** Deletes the conversation at `key` (and its owner's index entry); resolves to whether it existed. */
+  delete(key: string, owned?: ChatMemoryOwnedConversation): Promise<boolean>;
   /** Milliseconds until `key` expires; `null` when it does not exist or never expires. */
   ttl(key: string): Promise<number | null>;
+  /**
+   * An owner's conversations, most recently active first, `limit` of them after `cursor`; drops
+   * index entries whose conversation expired. Optional: a store without it has no owners.
+   */
+  listOwned?(
+    owner: ChatMemoryOwnerKeys,
+    limit: number,
+    cursor: ChatMemoryListCursor | null,
+    ttlMs: number | null,
+  ): Promise<{ records: ChatMemoryStoredRecord[]; next: ChatMemoryListCursor | null }>;
+  /** Sets or removes (`null`) an owned conversation's title and metadata; `false` when it does not exist. */
+  updateOwned?(
+    key: string,
+    change: { title?: string | null; metadataJson?: string | null },
+  ): Promise<boolean>;
+  /** Deletes up to `batch` of an owner's conversations; resolves to how many, and how many are left. */
+  eraseOwned?(
+    owner: ChatMemoryOwnerKeys,
+    batch: number,
+  ): Promise<{ deleted: number; left: number }>;
 }
 
 /**

@@ -1,5 +1,9 @@
 import {
   WindowRuleError,
+  type ChatMemoryListCursor,
+  type ChatMemoryOwnedConversation,
+  type ChatMemoryOwnerKeys,
+  type ChatMemoryStoredRecord,
   type ChatMemoryPushResult,
   type ChatMemoryReadQuery,
   type ChatMemoryReadResult,
@@ -22,7 +26,19 @@ interface Conversation {
   /** Tool calls of the newest step still waiting for results. */
   open: Set<string>;
   expiresAt: number | null;
+  /** The record of an owned conversation. */
+  createdAt?: number;
+  updatedAt?: number;
+  title?: string;
+  metadataJson?: string;
 }
+
+const newConversation = (): Conversation => ({
+  pinned: null,
+  messages: [],
+  open: new Set(),
+  expiresAt: null,
+});
 
 const isPythonUserEntry = (entry: string): boolean => /^\{"role": ?"user"/.test(entry);
 
@@ -38,6 +54,8 @@ const isPythonUserEntry = (entry: string): boolean => /^\{"role": ?"user"/.test(
  */
 export class InMemoryChatMemoryStore implements ChatMemoryStore {
   private readonly conversations = new Map<string, Conversation>();
+  /** Owners' indexes: conversation id to last activity. */
+  private readonly indexes = new Map<string, Map<string, number>>();
   private lastSweep = 0;
 
   /** @param now clock in milliseconds, `Date.now` by default (inject a fake one in tests). */
@@ -49,16 +67,12 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     window: ChatMemoryWindow,
     ttlMs: number | null,
     returnEvicted: boolean,
+    owned?: ChatMemoryOwnedConversation,
   ): Promise<ChatMemoryPushResult> {
     const current = this.now();
     this.sweep(current);
     const existing = this.live(key, current);
-    const conversation = existing ?? {
-      pinned: null,
-      messages: [],
-      open: new Set(),
-      expiresAt: null,
-    };
+    const conversation = existing ?? newConversation();
     const result =
       window.format === 'ractogateway'
         ? pushCompat(conversation, messages, window)
@@ -67,6 +81,7 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     if (ttlMs !== null && (existing || conversation.messages.length > 0)) {
       conversation.expiresAt = current + ttlMs;
     }
+    if (owned && result.skipped.length < messages.length) this.touch(owned, conversation, current);
     return { ...result, evicted: returnEvicted ? result.evicted : [] };
   }
 
@@ -74,20 +89,26 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     key: string,
     message: ChatMemoryStoreMessage | null,
     ttlMs: number | null,
+    owned?: ChatMemoryOwnedConversation,
   ): Promise<number> {
     const current = this.now();
     let conversation = this.live(key, current);
     if (!conversation) {
       if (!message) return 0;
-      conversation = { pinned: null, messages: [], open: new Set(), expiresAt: null };
+      conversation = newConversation();
       this.conversations.set(key, conversation);
     }
     conversation.pinned = message
       ? { entry: message.entry, id: message.id, tokens: message.tokens, turnStart: false }
       : null;
     const length = conversation.messages.length + (conversation.pinned ? 1 : 0);
-    if (length === 0) this.conversations.delete(key);
-    else if (ttlMs !== null) conversation.expiresAt = current + ttlMs;
+    if (length === 0) {
+      this.conversations.delete(key);
+      if (owned) this.indexes.get(owned.indexKey)?.delete(owned.conversationId);
+      return 0;
+    }
+    if (ttlMs !== null) conversation.expiresAt = current + ttlMs;
+    if (owned) this.touch(owned, conversation, current);
     return length;
   }
 
@@ -137,10 +158,96 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     return conversation ? conversation.messages.length + (conversation.pinned ? 1 : 0) : 0;
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, owned?: ChatMemoryOwnedConversation): Promise<boolean> {
     const existed = this.live(key, this.now()) !== undefined;
     this.conversations.delete(key);
+    if (owned) this.indexes.get(owned.indexKey)?.delete(owned.conversationId);
     return existed;
+  }
+
+  async listOwned(
+    owner: ChatMemoryOwnerKeys,
+    limit: number,
+    cursor: ChatMemoryListCursor | null,
+  ): Promise<{ records: ChatMemoryStoredRecord[]; next: ChatMemoryListCursor | null }> {
+    const current = this.now();
+    const index = this.indexes.get(owner.indexKey);
+    if (!index) return { records: [], next: null };
+    // Newest activity first; equal times by id, descending (as a Redis sorted set read in reverse).
+    const ordered = [...index].sort(([a, x], [b, y]) => y - x || (a < b ? 1 : a > b ? -1 : 0));
+    const records: ChatMemoryStoredRecord[] = [];
+    for (const [conversationId, updatedAt] of ordered) {
+      if (
+        cursor &&
+        !(
+          updatedAt < cursor.updatedAt ||
+          (updatedAt === cursor.updatedAt && conversationId < cursor.conversationId)
+        )
+      ) {
+        continue;
+      }
+      const conversation = this.live(`${owner.base}:${conversationId}`, current);
+      if (!conversation) {
+        index.delete(conversationId);
+        continue;
+      }
+      if (records.length === limit) {
+        const last = records[records.length - 1];
+        return {
+          records,
+          next: { updatedAt: last.updatedAt, conversationId: last.conversationId },
+        };
+      }
+      records.push({
+        conversationId,
+        updatedAt,
+        createdAt: conversation.createdAt ?? updatedAt,
+        count: conversation.messages.length + (conversation.pinned ? 1 : 0),
+        title: conversation.title ?? null,
+        metadataJson: conversation.metadataJson ?? null,
+      });
+    }
+    return { records, next: null };
+  }
+
+  async updateOwned(
+    key: string,
+    change: { title?: string | null; metadataJson?: string | null },
+  ): Promise<boolean> {
+    const conversation = this.live(key, this.now());
+    if (!conversation) return false;
+    if (change.title !== undefined) conversation.title = change.title ?? undefined;
+    if (change.metadataJson !== undefined) {
+      conversation.metadataJson = change.metadataJson ?? undefined;
+    }
+    return true;
+  }
+
+  async eraseOwned(
+    owner: ChatMemoryOwnerKeys,
+    batch: number,
+  ): Promise<{ deleted: number; left: number }> {
+    const index = this.indexes.get(owner.indexKey);
+    if (!index) return { deleted: 0, left: 0 };
+    let deleted = 0;
+    for (const conversationId of [...index.keys()].slice(0, batch)) {
+      if (await this.delete(`${owner.base}:${conversationId}`)) deleted++;
+      index.delete(conversationId);
+    }
+    if (index.size === 0) this.indexes.delete(owner.indexKey);
+    return { deleted, left: index.size };
+  }
+
+  /** Records activity on an owned conversation: its times, and its place in the owner's index. */
+  private touch(owned: ChatMemoryOwnedConversation, conversation: Conversation, at: number): void {
+    conversation.createdAt ??= at;
+    conversation.updatedAt = at;
+    let index = this.indexes.get(owned.indexKey);
+    if (!index) {
+      index = new Map();
+      this.indexes.set(owned.indexKey, index);
+    }
+    index.set(owned.conversationId, at);
   }
 
   async ttl(key: string): Promise<number | null> {
@@ -152,6 +259,7 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
   /** Removes every conversation. */
   clearAll(): void {
     this.conversations.clear();
+    this.indexes.clear();
   }
 
   private live(key: string, current: number): Conversation | undefined {

@@ -41,7 +41,11 @@ local function packState()
   return b .. ' ' .. s .. ' ' .. k .. ' ' .. q .. ' ' .. f .. ' ' .. g .. ' ' .. o .. ' ' .. P
 end
 
+-- The conversation's record (owned conversations): kept across a rebuild.
+local RECORD = {'cA', 'uA', 'tt', 'md'}
+
 local function rebuild()
+  local record = redis.call('HMGET', H, unpack(RECORD))
   redis.call('DEL', H)
   local all = redis.call('LRANGE', L, 0, -1)
   b, s, k, q, f, g, o, P = 0, 0, 0, 0, 0, 0, 0, 0
@@ -83,6 +87,9 @@ local function rebuild()
     o = o + 1
   end
   set.S = packState()
+  for x = 1, #RECORD do
+    if record[x] then set[RECORD[x]] = record[x] end
+  end
   local flat = {}
   for field, value in pairs(set) do
     flat[#flat + 1] = field
@@ -104,6 +111,11 @@ end
  * `CHATMEMORY <rule> <message index>` and writes nothing. Then whole turns are dropped from the
  * front while the window has more than max turns, messages or tokens, never the newest turn.
  *
+ * An owned conversation has a third key, its owner's index (a sorted set of conversation ids by
+ * last activity, in the owner's Cluster slot), and its id as the last ARGV: a write that stores
+ * something sets the record's `uA` (and `cA` the first time) to Redis' clock, scores the id in
+ * the index, and gives the index the TTL too.
+ *
  * Reply: `{ list length, number skipped, skipped indexes..., evicted entries... }`.
  */
 export const WINDOW_APPEND_SCRIPT = `
@@ -118,6 +130,9 @@ for j = 1, count do
   fields[1 + j] = 'i' .. ARGV[pos + 1]
   pos = pos + 5 + tonumber(ARGV[pos + 4])
 end
+-- An owned conversation: KEYS[3] is its owner's index, the last ARGV its id.
+local owned = #KEYS == 3
+if owned then fields[#fields + 1] = 'cA' end
 local st = redis.call('HMGET', H, unpack(fields))
 local len
 if st[1] then
@@ -227,6 +242,17 @@ if #add > 0 then
   end
   set[#set + 1] = 'S'
   set[#set + 1] = packState()
+  if owned then
+    local time = redis.call('TIME')
+    local now = time[1] * 1000 + math.floor(time[2] / 1000)
+    set[#set + 1] = 'uA'
+    set[#set + 1] = now
+    if not st[#fields] then
+      set[#set + 1] = 'cA'
+      set[#set + 1] = now
+    end
+    redis.call('ZADD', KEYS[3], now, ARGV[#ARGV])
+  end
   chunked('HSET', H, set)
   if #del > 0 then chunked('HDEL', H, del) end
 else
@@ -235,6 +261,7 @@ end
 if ttl > 0 and len > 0 then
   redis.call('PEXPIRE', L, ttl)
   redis.call('PEXPIRE', H, ttl)
+  if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
 local reply = {len, #skipped}
 for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
@@ -244,7 +271,8 @@ return reply
 
 /**
  * @internal The pinned-prompt script of native conversations. KEYS: list, window hash. ARGV: the
- * prompt entry (empty: remove the prompt), its id, TTL in ms (0: leave expiry alone), its tokens. The prompt is
+ * prompt entry (empty: remove the prompt), its id, TTL in ms (0: leave expiry alone), its tokens;
+ * for an owned conversation, KEYS[3] is the owner's index and ARGV[5] the conversation id. The prompt is
  * list index 0; the window hash is rebuilt first when it does not match the list. Reply: the list
  * length.
  */
@@ -280,7 +308,19 @@ else
 end
 if len == 0 then
   redis.call('DEL', L, H)
-elseif ttl > 0 then
+  if #KEYS == 3 then redis.call('ZREM', KEYS[3], ARGV[5]) end
+  return 0
+end
+if #KEYS == 3 then
+  -- An owned conversation: its index entry and record follow the activity, as in the append.
+  local time = redis.call('TIME')
+  local now = time[1] * 1000 + math.floor(time[2] / 1000)
+  redis.call('ZADD', KEYS[3], now, ARGV[5])
+  redis.call('HSET', H, 'uA', now)
+  redis.call('HSETNX', H, 'cA', now)
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+end
+if ttl > 0 then
   redis.call('PEXPIRE', L, ttl)
   redis.call('PEXPIRE', H, ttl)
 end
@@ -379,6 +419,109 @@ reply[1] = n
 return reply
 `;
 
+/**
+ * @internal The listing of an owner's conversations, newest first. KEYS: the owner's index. ARGV:
+ * limit, cursor score (empty: from the newest), cursor id, TTL in ms (0: none), the owner's key
+ * base (`<prefix>:{<owner>}`). Index entries older than the TTL, or whose List is gone, are removed
+ * on the way. Reply: `{ next score or false, next id or false, then per conversation: id, updatedAt,
+ * createdAt, count, title or false, metadata JSON or false }`.
+ */
+export const OWNER_LIST_SCRIPT = `
+local index = KEYS[1]
+local limit, cursorScore, cursorId = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local ttl, base = tonumber(ARGV[4]), ARGV[5]
+if ttl > 0 then
+  local time = redis.call('TIME')
+  local now = time[1] * 1000 + math.floor(time[2] / 1000)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. (now - ttl))
+end
+local max = '+inf'
+if cursorScore ~= '' then max = cursorScore end
+local reply, dead = {false, false}, {}
+local found, offset, lastScore, lastId = 0, 0, nil, nil
+local function finish()
+  if #dead > 0 then redis.call('ZREM', index, unpack(dead)) end
+  return reply
+end
+while true do
+  local page = redis.call('ZRANGE', index, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, limit + 1,
+    'WITHSCORES')
+  if #page == 0 then return finish() end
+  offset = offset + #page / 2
+  for x = 1, #page, 2 do
+    local id, score = page[x], page[x + 1]
+    -- Members of the cursor's score come in reverse order of their ids: skip up to the cursor.
+    if cursorScore == '' or tonumber(score) < tonumber(cursorScore) or id < cursorId then
+      if found == limit then
+        reply[1], reply[2] = lastScore, lastId
+        return finish()
+      end
+      local list = base .. ':' .. id
+      local count = redis.call('LLEN', list)
+      if count == 0 then
+        dead[#dead + 1] = id
+      else
+        local r = redis.call('HMGET', list .. ':w:{' .. list .. '}', 'uA', 'cA', 'tt', 'md')
+        reply[#reply + 1] = id
+        reply[#reply + 1] = r[1] or score
+        reply[#reply + 1] = r[2] or score
+        reply[#reply + 1] = count
+        reply[#reply + 1] = r[3] or false
+        reply[#reply + 1] = r[4] or false
+        found = found + 1
+        lastScore, lastId = score, id
+      end
+    end
+  end
+end
+`;
+
+/**
+ * @internal Changes an owned conversation's record. KEYS: list, window hash. ARGV: `1` to set the
+ * title, the title (empty: remove it), `1` to set the metadata, its JSON (empty: remove it). Reply:
+ * 1, or 0 when the conversation does not exist (nothing changed).
+ */
+export const OWNER_UPDATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local function field(flag, name, value)
+  if flag ~= '1' then return end
+  if value == '' then redis.call('HDEL', KEYS[2], name) else redis.call('HSET', KEYS[2], name, value) end
+end
+field(ARGV[1], 'tt', ARGV[2])
+field(ARGV[3], 'md', ARGV[4])
+return 1
+`;
+
+/**
+ * @internal Deletes one owned conversation. KEYS: list, window hash, the owner's index. ARGV: its
+ * id. Reply: 1 when the List existed.
+ */
+export const OWNER_DELETE_SCRIPT = `
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return existed
+`;
+
+/**
+ * @internal Deletes up to a batch of an owner's conversations, oldest activity first. KEYS: the
+ * owner's index. ARGV: batch size, the owner's key base. Each conversation's keys and its index
+ * entry go together, so a crash between batches leaves a consistent rest to delete on a re-run.
+ * Reply: `{ Lists deleted, index entries left }`.
+ */
+export const OWNER_ERASE_SCRIPT = `
+local index, batch, base = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local ids = redis.call('ZRANGE', index, 0, batch - 1)
+local deleted = 0
+for x = 1, #ids do
+  local list = base .. ':' .. ids[x]
+  if redis.call('DEL', list, list .. ':w:{' .. list .. '}') > 0 then deleted = deleted + 1 end
+end
+if #ids > 0 then redis.call('ZREM', index, unpack(ids)) end
+local left = redis.call('ZCARD', index)
+return {deleted, left}
+`;
+
 const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
 
 /** @internal A script and the SHA1 that EVALSHA names it by. */
@@ -395,6 +538,10 @@ export const SCRIPTS = Object.freeze({
   windowPin: script(WINDOW_PIN_SCRIPT),
   windowRead: script(WINDOW_READ_SCRIPT),
   compatAppend: script(COMPAT_APPEND_SCRIPT),
+  ownerList: script(OWNER_LIST_SCRIPT),
+  ownerUpdate: script(OWNER_UPDATE_SCRIPT),
+  ownerDelete: script(OWNER_DELETE_SCRIPT),
+  ownerErase: script(OWNER_ERASE_SCRIPT),
 });
 
 /**

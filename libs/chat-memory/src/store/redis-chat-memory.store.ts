@@ -1,6 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import {
   WindowRuleError,
+  type ChatMemoryListCursor,
+  type ChatMemoryOwnedConversation,
+  type ChatMemoryOwnerKeys,
+  type ChatMemoryStoredRecord,
   type ChatMemoryPushResult,
   type ChatMemoryReadQuery,
   type ChatMemoryReadResult,
@@ -51,6 +55,7 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     window: ChatMemoryWindow,
     ttlMs: number | null,
     returnEvicted: boolean,
+    owned?: ChatMemoryOwnedConversation,
   ): Promise<ChatMemoryPushResult> {
     const ttl = ttlMs ?? 0;
     const evicted = returnEvicted ? 1 : 0;
@@ -73,7 +78,12 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
         args.push(entry, id ?? '', ROLE_LETTER[role], tokens, toolCallIds?.length ?? 0);
         if (toolCallIds !== undefined) for (const callId of toolCallIds) args.push(callId);
       }
-      sent = this.run(SCRIPTS.windowAppend, [key, windowKeyOf(key)], args);
+      const keys = [key, windowKeyOf(key)];
+      if (owned) {
+        keys.push(owned.indexKey);
+        args.push(owned.conversationId);
+      }
+      sent = this.run(SCRIPTS.windowAppend, keys, args);
     }
     return sent.then(pushResult as (reply: unknown) => ChatMemoryPushResult, (error: unknown) => {
       throw ruleError(error);
@@ -84,11 +94,17 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     key: string,
     message: ChatMemoryStoreMessage | null,
     ttlMs: number | null,
+    owned?: ChatMemoryOwnedConversation,
   ): Promise<number> {
     const args: Arg[] = message
       ? [message.entry, message.id ?? '', ttlMs ?? 0, message.tokens]
       : ['', '', ttlMs ?? 0, 0];
-    return (await this.run(SCRIPTS.windowPin, [key, windowKeyOf(key)], args)) as number;
+    const keys = [key, windowKeyOf(key)];
+    if (owned) {
+      keys.push(owned.indexKey);
+      args.push(owned.conversationId);
+    }
+    return (await this.run(SCRIPTS.windowPin, keys, args)) as number;
   }
 
   async read(key: string, query: ChatMemoryReadQuery): Promise<ChatMemoryReadResult> {
@@ -114,9 +130,73 @@ export class RedisChatMemoryStore implements ChatMemoryStore {
     return this.client.llen(key);
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, owned?: ChatMemoryOwnedConversation): Promise<boolean> {
+    if (owned) {
+      const keys = [key, windowKeyOf(key), owned.indexKey];
+      return (await this.run(SCRIPTS.ownerDelete, keys, [owned.conversationId])) === 1;
+    }
     // Both keys share one slot (hash tag), so one DEL works on a Cluster too.
     return (await this.client.del(key, windowKeyOf(key))) > 0;
+  }
+
+  async listOwned(
+    owner: ChatMemoryOwnerKeys,
+    limit: number,
+    cursor: ChatMemoryListCursor | null,
+    ttlMs: number | null,
+  ): Promise<{ records: ChatMemoryStoredRecord[]; next: ChatMemoryListCursor | null }> {
+    const reply = (await this.run(
+      SCRIPTS.ownerList,
+      [owner.indexKey],
+      [
+        limit,
+        cursor ? cursor.updatedAt : '',
+        cursor ? cursor.conversationId : '',
+        ttlMs ?? 0,
+        owner.base,
+      ],
+    )) as (string | number | null)[];
+    const records: ChatMemoryStoredRecord[] = [];
+    for (let i = 2; i < reply.length; i += 6) {
+      records.push({
+        conversationId: reply[i] as string,
+        updatedAt: Number(reply[i + 1]),
+        createdAt: Number(reply[i + 2]),
+        count: Number(reply[i + 3]),
+        title: (reply[i + 4] as string | null) ?? null,
+        metadataJson: (reply[i + 5] as string | null) ?? null,
+      });
+    }
+    const next =
+      reply[0] === null
+        ? null
+        : { updatedAt: Number(reply[0]), conversationId: reply[1] as string };
+    return { records, next };
+  }
+
+  async updateOwned(
+    key: string,
+    change: { title?: string | null; metadataJson?: string | null },
+  ): Promise<boolean> {
+    const args: Arg[] = [
+      change.title === undefined ? 0 : 1,
+      change.title ?? '',
+      change.metadataJson === undefined ? 0 : 1,
+      change.metadataJson ?? '',
+    ];
+    return (await this.run(SCRIPTS.ownerUpdate, [key, windowKeyOf(key)], args)) === 1;
+  }
+
+  async eraseOwned(
+    owner: ChatMemoryOwnerKeys,
+    batch: number,
+  ): Promise<{ deleted: number; left: number }> {
+    const [deleted, left] = (await this.run(
+      SCRIPTS.ownerErase,
+      [owner.indexKey],
+      [batch, owner.base],
+    )) as [number, number];
+    return { deleted, left };
   }
 
   async ttl(key: string): Promise<number | null> {

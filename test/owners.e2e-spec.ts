@@ -1,0 +1,216 @@
+import * as fc from 'fast-check';
+import { Redis } from 'ioredis';
+import {
+  ChatMemoryService,
+  InMemoryChatMemoryStore,
+  InvalidOwnerError,
+  type ChatMemoryModuleOptions,
+} from 'nestjs-chat-memory';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisUrl, sleep, uniquePrefix } from './support/helpers.js';
+import { useChatMemoryModules } from './support/modules.js';
+import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+
+const TARGETS: [string, () => ChatMemoryModuleOptions][] = [
+  ['Redis', () => ({ url: redisUrl() })],
+  ['the in-memory store', () => ({ store: new InMemoryChatMemoryStore() })],
+];
+
+describe.each(TARGETS)('owners on %s', (_name, target) => {
+  const boot = useChatMemoryModules(target);
+  const service = async (config = {}) =>
+    (await boot({ config: { keyPrefix: uniquePrefix('own'), ...config } })).get(ChatMemoryService);
+
+  it('lists an owner’s conversations newest first, with their records, page by page', async () => {
+    const memory = await service();
+    const ada = memory.forOwner('ada');
+    expect(ada.owner).toBe('ada');
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) {
+      await ada.appendTurn(id, `q ${id}`, `a ${id}`);
+      await sleep(3);
+    }
+    await memory.forOwner('bob').appendTurn('c1', 'not ada', 'no');
+    await ada.append('c2', 'user', 'back to c2'); // c2 becomes the most recent
+    const first = await memory.listConversations('ada', { limit: 2 });
+    expect(first.conversations.map((c) => c.id)).toEqual(['c2', 'c5']);
+    expect(first.conversations[0]).toMatchObject({ messageCount: 3, title: null, metadata: null });
+    expect(first.conversations[0].updatedAt).toBeGreaterThan(first.conversations[1].updatedAt);
+    expect(first.conversations[0].createdAt).toBeLessThan(first.conversations[0].updatedAt);
+    const second = await memory.listConversations('ada', { limit: 2, cursor: first.nextCursor! });
+    expect(second.conversations.map((c) => c.id)).toEqual(['c4', 'c3']);
+    const third = await memory.listConversations('ada', { limit: 2, cursor: second.nextCursor! });
+    expect(third.conversations.map((c) => c.id)).toEqual(['c1']);
+    expect(third.nextCursor).toBeNull();
+    // Owned conversations are not visible without the owner.
+    await expect(memory.getHistory('c1')).resolves.toEqual([]);
+    await expect(memory.listConversations('bob')).resolves.toMatchObject({
+      conversations: [{ id: 'c1', messageCount: 2 }],
+    });
+  });
+
+  it('sets titles and metadata, deletes one conversation, and erases an owner', async () => {
+    const memory = await service();
+    const ada = memory.forOwner('ada');
+    for (let i = 0; i < 230; i++) await ada.append(`c${i}`, 'user', 'x');
+    await memory.forOwner('bob').append('keep', 'user', 'y');
+    await expect(
+      memory.updateConversation('ada', 'c229', {
+        title: 'Trip to Rome',
+        metadata: { pinned: true },
+      }),
+    ).resolves.toBe(true);
+    await expect(memory.updateConversation('ada', 'nope', { title: 'x' })).resolves.toBe(false);
+    await expect(memory.updateConversation('bob', 'c1', { title: 'x' })).resolves.toBe(false);
+    const { conversations } = await memory.listConversations('ada', { limit: 100 });
+    // A title does not count as activity: the newest is still the last written.
+    expect(conversations[0]).toMatchObject({
+      id: 'c229',
+      title: 'Trip to Rome',
+      metadata: { pinned: true },
+    });
+    await expect(memory.deleteConversation('bob', 'c1')).resolves.toBe(false);
+    await expect(memory.deleteConversation('ada', 'c1')).resolves.toBe(true);
+    await expect(ada.count('c1')).resolves.toBe(0);
+    await expect(memory.deleteOwner('ada')).resolves.toBe(229);
+    await expect(memory.deleteOwner('ada')).resolves.toBe(0); // safe to re-run
+    await expect(memory.listConversations('ada')).resolves.toEqual({
+      conversations: [],
+      nextCursor: null,
+    });
+    await expect(memory.forOwner('bob').count('keep')).resolves.toBe(1);
+  });
+
+  it('drops expired conversations from the listing', async () => {
+    const memory = await service({ ttlSeconds: 0.3 });
+    await memory.forOwner('ada').append('old', 'user', 'x');
+    await sleep(150);
+    await memory.forOwner('ada').append('new', 'user', 'y');
+    await sleep(200);
+    const { conversations } = await memory.listConversations('ada');
+    expect(conversations.map((c) => c.id)).toEqual(['new']);
+    await sleep(200);
+    await expect(memory.listConversations('ada')).resolves.toEqual({
+      conversations: [],
+      nextCursor: null,
+    });
+  });
+
+  it('refuses bad owners, cursors and titles with typed errors', async () => {
+    const memory = await service();
+    for (const owner of ['', 'a b', '{x}', 'x'.repeat(129), 42]) {
+      expect(() => memory.forOwner(owner as string)).toThrow(InvalidOwnerError);
+      await expect(memory.listConversations(owner as string)).rejects.toThrow(InvalidOwnerError);
+    }
+    await expect(memory.listConversations('ada', { cursor: 'garbage' })).rejects.toThrow(/cursor/);
+    await expect(memory.listConversations('ada', { limit: 101 })).rejects.toThrow(/limit/);
+    await expect(memory.updateConversation('ada', 'c', { title: '' })).rejects.toThrow(/title/);
+    const python = await service({ wireFormat: 'ractogateway' });
+    expect(() => python.forOwner('ada')).toThrow(/wireFormat 'native'/);
+  });
+});
+
+describe('owners on Redis: keys, slots and round trips', () => {
+  const boot = useChatMemoryModules(() => ({ url: redisUrl() }));
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('keeps an owner’s keys under its hash tag, and indexes every write in the same EVALSHA', async () => {
+    const keyPrefix = uniquePrefix('ownkeys');
+    const memory = (await boot({ config: { keyPrefix, ttlSeconds: 60 } })).get(ChatMemoryService);
+    await memory.forOwner('ada').appendTurn('c1', 'q', 'a');
+    const keys = (await redis.keys(`${keyPrefix}*`)).sort();
+    const list = `${keyPrefix}:{ada}:c1`;
+    expect(keys).toEqual([`${keyPrefix}:{ada}`, list, `${list}:w:{${list}}`].sort());
+    await expect(redis.type(`${keyPrefix}:{ada}`)).resolves.toBe('zset');
+    // The index has the TTL too.
+    expect(await redis.pttl(`${keyPrefix}:{ada}`)).toBeGreaterThan(50_000);
+    await redis.config('RESETSTAT');
+    await memory.forOwner('ada').appendTurn('c1', 'q2', 'a2');
+    const stats = await redis.info('commandstats');
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+    expect(stats).not.toMatch(/cmdstat_eval:/);
+    await memory.deleteOwner('ada');
+    await expect(redis.keys(`${keyPrefix}*`)).resolves.toEqual([]);
+  });
+});
+
+describe('owner isolation (fast-check, Redis, in-memory store and Redis Cluster)', () => {
+  let cluster: TestRedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  const boot = useChatMemoryModules();
+  const inMemory = new InMemoryChatMemoryStore();
+
+  // Owners and ids that look like each other's keys.
+  const owners = ['ada', 'bob', 'ada:bob', 'bob:ada', 'x'];
+  const ids = ['c1', 'bob', 'ada', 'bob:c1', 'ada:c1', '{ada}', 'c1:w'];
+  const op = fc.record({
+    owner: fc.constantFrom(...owners),
+    id: fc.constantFrom(...ids.filter((id) => !id.includes('{'))),
+    action: fc.constantFrom('append', 'append', 'append', 'delete', 'title', 'erase'),
+    text: fc.string({ maxLength: 8 }),
+  });
+
+  it('no owner ever reads, lists, changes or deletes another owner’s conversation', async () => {
+    const services: ChatMemoryService[] = [];
+    for (const options of [
+      { url: redisUrl() },
+      { store: inMemory },
+      { cluster: { nodes: cluster.startupNodes } },
+    ] as ChatMemoryModuleOptions[]) {
+      const keyPrefix = uniquePrefix('iso');
+      services.push((await boot({ ...options, config: { keyPrefix } })).get(ChatMemoryService));
+    }
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 15 }), async (ops) => {
+        run++;
+        // The model: owner -> conversation id -> contents and title.
+        const model = new Map<string, Map<string, { contents: string[]; title: string | null }>>();
+        const tag = (owner: string) => `${owner}.r${run}`;
+        for (const { owner, id, action, text } of ops) {
+          const mine = model.get(owner) ?? new Map();
+          model.set(owner, mine);
+          for (const memory of services) {
+            if (action === 'append') await memory.forOwner(tag(owner)).append(id, 'user', text);
+            if (action === 'delete') await memory.deleteConversation(tag(owner), id);
+            if (action === 'title') await memory.updateConversation(tag(owner), id, { title: 't' });
+            if (action === 'erase') await memory.deleteOwner(tag(owner));
+          }
+          if (action === 'append') {
+            const conversation = mine.get(id) ?? { contents: [], title: null };
+            conversation.contents.push(text);
+            mine.set(id, conversation);
+          }
+          if (action === 'delete') mine.delete(id);
+          if (action === 'title' && mine.has(id)) mine.get(id)!.title = 't';
+          if (action === 'erase') mine.clear();
+          // Every store, every owner: exactly its own conversations, nothing of the others.
+          for (const memory of services) {
+            for (const o of owners) {
+              const expected = model.get(o) ?? new Map();
+              const listed = await memory.listConversations(tag(o), { limit: 100 });
+              expect(
+                listed.conversations.map((c) => [c.id, c.title, c.messageCount]).sort(),
+              ).toEqual([...expected].map(([i, c]) => [i, c.title, c.contents.length]).sort());
+              for (const i of ids.filter((x) => !x.includes('{'))) {
+                const history = await memory.forOwner(tag(o)).getHistory(i);
+                expect(history.map((m) => m.content)).toEqual(expected.get(i)?.contents ?? []);
+              }
+            }
+          }
+        }
+      }),
+      { numRuns: 15 },
+    );
+  }, 240_000);
+});
