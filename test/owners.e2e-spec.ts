@@ -1,14 +1,22 @@
+import { Body, Controller, Post } from '@nestjs/common';
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
+  ChatMemoryExceptionFilter,
+  ChatMemoryModule,
   ChatMemoryService,
+  ConversationHistory,
+  RecordChatTurn,
+  type ChatMessage,
   InMemoryChatMemoryStore,
   InvalidOwnerError,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, sleep, uniquePrefix } from './support/helpers.js';
-import { useChatMemoryModules } from './support/modules.js';
+import request from 'supertest';
+import { useChatMemoryModules, useTestingModules } from './support/modules.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 
 const TARGETS: [string, () => ChatMemoryModuleOptions][] = [
@@ -106,6 +114,86 @@ describe.each(TARGETS)('owners on %s', (_name, target) => {
     await expect(memory.updateConversation('ada', 'c', { title: '' })).rejects.toThrow(/title/);
     const python = await service({ wireFormat: 'ractogateway' });
     expect(() => python.forOwner('ada')).toThrow(/wireFormat 'native'/);
+  });
+});
+
+/** The header the test's owner resolver reads (a stand-in for an authenticated user). */
+const asUser = (user: string) => ({ 'x-user': user });
+
+@Controller('chat')
+@RecordChatTurn()
+class OwnedChatController {
+  @Post(':conversationId')
+  chat(@Body('message') message: string, @ConversationHistory() history: ChatMessage[]) {
+    return { reply: `${message} (${history.length} before)` };
+  }
+}
+
+describe('owners through the controller and @RecordChatTurn()', () => {
+  const bootModule = useTestingModules();
+
+  it('serves each caller only their own conversations; another owner’s id answers 404', async () => {
+    const moduleRef = await bootModule({
+      imports: [
+        ChatMemoryModule.forRoot({
+          url: redisUrl(),
+          config: { keyPrefix: uniquePrefix('ownhttp') },
+          owner: (req: { headers: Record<string, string | undefined> }) => req.headers['x-user'],
+          controller: { canAccess: () => true },
+        }),
+      ],
+      controllers: [OwnedChatController],
+    });
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useGlobalFilters(new ChatMemoryExceptionFilter(app.get(HttpAdapterHost)));
+    await app.init();
+    try {
+      const http = request(app.getHttpServer());
+      const api = '/chat-memory/conversations';
+      await http.post('/chat/c1').set(asUser('alice')).send({ message: 'hi' }).expect(201);
+      await http.post('/chat/c1').set(asUser('alice')).send({ message: 'again' }).expect(201, {
+        reply: 'again (2 before)',
+      });
+      await http.post('/chat/c1').set(asUser('bob')).send({ message: 'mine' }).expect(201, {
+        reply: 'mine (0 before)',
+      });
+      await http
+        .post(`${api}/c2/messages`)
+        .set(asUser('alice'))
+        .send({ role: 'user', content: 'x' })
+        .expect(201);
+      // Bob cannot see, change or delete Alice's c2: 404, never 200 or 403.
+      await http.get(`${api}/c2/messages`).set(asUser('bob')).expect(404);
+      await http.get(`${api}/c2/messages?limit=1`).set(asUser('bob')).expect(404);
+      await http.get(`${api}/c2`).set(asUser('bob')).expect(404);
+      await http.patch(`${api}/c2`).set(asUser('bob')).send({ title: 'mine now' }).expect(404);
+      await http.delete(`${api}/c2`).set(asUser('bob')).expect(404);
+      // Listing: each caller's own, newest first.
+      const alice = await http.get(api).set(asUser('alice')).expect(200);
+      expect(alice.body.conversations.map((c: { id: string }) => c.id)).toEqual(['c2', 'c1']);
+      const bob = await http.get(api).set(asUser('bob')).expect(200);
+      expect(bob.body.conversations.map((c: { id: string }) => c.id)).toEqual(['c1']);
+      await http.patch(`${api}/c1`).set(asUser('alice')).send({ title: 'Greetings' }).expect(204);
+      const page1 = await http.get(`${api}?limit=1`).set(asUser('alice')).expect(200);
+      const page2 = await http
+        .get(`${api}?limit=1&cursor=${page1.body.nextCursor}`)
+        .set(asUser('alice'))
+        .expect(200);
+      expect(page2.body).toMatchObject({
+        conversations: [{ id: 'c1', title: 'Greetings', messageCount: 4 }],
+        nextCursor: null,
+      });
+      await http.get(`${api}?limit=0`).set(asUser('alice')).expect(400);
+      await http.get(api).expect(401);
+      // No owner: @ConversationHistory() cannot read, and nothing is recorded anywhere.
+      await http.post('/chat/c9').send({ message: 'anonymous' }).expect(401);
+      // Erase: Alice's data goes, Bob's stays.
+      await http.delete(api).set(asUser('alice')).expect(200, { deleted: 2 });
+      await http.get(api).set(asUser('alice')).expect(200, { conversations: [], nextCursor: null });
+      await http.get(`${api}/c1/messages`).set(asUser('bob')).expect(200);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -338,18 +338,23 @@ describe('windows on Redis only', () => {
     await memory.setSystemPrompt('c', 'p');
     await memory.appendTurn('c', 'q', 'a');
     await memory.getHistory('c', { maxTokens: 5 });
-    const calls = (run: () => Promise<unknown>) => commandsSent(redis, run);
-    await expect(calls(() => memory.getHistory('c'))).resolves.toEqual({ lrange: 1 });
+    await expect(commandsSent(redis, () => memory.getHistory('c'))).resolves.toEqual({ lrange: 1 });
     // The read script runs LRANGE inside Redis: counted by commandstats, but no round trip.
-    await expect(calls(() => memory.getHistory('c', { maxTokens: 5 }))).resolves.toEqual({
+    await expect(
+      commandsSent(redis, () => memory.getHistory('c', { maxTokens: 5 })),
+    ).resolves.toEqual({
       evalsha: 1,
       lrange: 1,
     });
-    await expect(calls(() => memory.getHistoryPage('c', { limit: 1 }))).resolves.toEqual({
+    await expect(
+      commandsSent(redis, () => memory.getHistoryPage('c', { limit: 1 })),
+    ).resolves.toEqual({
       evalsha: 1,
       lrange: 1,
     });
-    await expect(calls(() => memory.setSystemPrompt('c', 'p2'))).resolves.toEqual({ evalsha: 1 });
+    await expect(commandsSent(redis, () => memory.setSystemPrompt('c', 'p2'))).resolves.toEqual({
+      evalsha: 1,
+    });
   });
 
   it('a maxTokens read sends back only what it returns', async () => {
@@ -357,13 +362,12 @@ describe('windows on Redis only', () => {
     const memory = (await boot({ config: { keyPrefix, maxTurns: 1000 } })).get(ChatMemoryService);
     const long = 'y'.repeat(400);
     for (let t = 0; t < 200; t++) await memory.appendTurn('big', long, long);
-    const stats = () => bytesSent(redis);
-    let before = await stats();
+    let before = await bytesSent(redis);
     const all = await memory.getHistory('big');
-    const fullBytes = (await stats()) - before;
-    before = await stats();
+    const fullBytes = (await bytesSent(redis)) - before;
+    before = await bytesSent(redis);
     const recent = await memory.getHistory('big', { maxTokens: 1000 });
-    const windowBytes = (await stats()) - before;
+    const windowBytes = (await bytesSent(redis)) - before;
     expect(all).toHaveLength(400);
     expect(recent).toHaveLength(8); // 4 turns of 2 * (4 + 100) tokens
     // (INFO's own reply is counted in both; it is small next to these.)

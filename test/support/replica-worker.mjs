@@ -2,6 +2,7 @@
 // Plain JavaScript against the built library (libs/chat-memory/dist), as a deployed app would be.
 // Boots two ChatMemoryModule contexts on the same Redis (a wide window and a narrow one), waits for
 // "go" from the parent, then appends TURNS turns to CONVERSATIONS conversations, CONCURRENCY at a time.
+// With OWNERS (comma-separated), turn t goes to the conversation of owner OWNERS[t % n].
 import { NestFactory } from '@nestjs/core';
 import { ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 
@@ -11,6 +12,10 @@ const turns = Number(env.TURNS);
 const conversations = Number(env.CONVERSATIONS);
 const concurrency = Number(env.CONCURRENCY);
 const padding = 'é🙂x'.repeat(200);
+const owners = env.OWNERS ? env.OWNERS.split(',') : [];
+/** The service for turn `turn`: scoped to its owner when there are owners. */
+const scoped = (service, turn) =>
+  owners.length === 0 ? service : service.forOwner(owners[turn % owners.length]);
 
 async function memory(keyPrefix, maxTurns) {
   const options = { url: env.REDIS_URL, config: { keyPrefix, maxTurns } };
@@ -33,8 +38,8 @@ async function lane() {
     const user = `q ${worker}/${turn} ${padding}`;
     const assistant = `a ${worker}/${turn} ${padding}`;
     await Promise.all([
-      wide.service.appendTurn(id, user, assistant),
-      narrow.service.appendTurn(id, user, assistant),
+      scoped(wide.service, turn).appendTurn(id, user, assistant),
+      scoped(narrow.service, turn).appendTurn(id, user, assistant),
     ]);
   }
 }

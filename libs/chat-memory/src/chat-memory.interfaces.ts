@@ -117,6 +117,14 @@ export interface ChatMemoryModuleOptions {
   /** Window, TTL, key prefix and content limit. */
   config?: ChatMemoryConfig;
   /**
+   * Who owns the conversation of a request: typically `(request) => request.user?.id` after your
+   * authentication guard. `@RecordChatTurn()`, `@ConversationHistory()` and the controller then
+   * use only that owner's conversations (`ChatMemoryService.forOwner`); a request for which it gives
+   * `undefined` is refused (401 from the controller, not recorded by `@RecordChatTurn()`). It is
+   * never read from the request body by the library. Default: unset (conversations have no owner).
+   */
+  owner?(request: unknown): string | undefined;
+  /**
    * A custom store instead of Redis (for example `new InMemoryChatMemoryStore()` for unit tests
    * or running without Redis). When given, no Redis client is created and `CHAT_MEMORY_REDIS` is `null`.
    */
@@ -223,4 +231,5 @@ export interface ResolvedChatMemoryOptions {
   readonly failFast: boolean;
   readonly readyTimeoutMs: number;
   readonly config: ResolvedChatMemoryConfig;
+  readonly owner: ((request: unknown) => string | undefined) | null;
 }

@@ -33,6 +33,8 @@ export const OptionMessages = {
     `must use the redis: or rediss: scheme, got ${describeValue(protocol)}`,
   notCombinable: (others: readonly string[]) =>
     `cannot be combined with ${others.map((o) => `"${o}"`).join(', ')}; give one way to reach Redis`,
+  ownerWithRactogateway: () =>
+    `cannot be used with wireFormat 'ractogateway': the Python original knows no owners; use the default wireFormat 'native'`,
   notWithRactogateway: () =>
     `cannot be used with wireFormat 'ractogateway': the Python original's entries carry no token counts; use the default wireFormat 'native'`,
   notAStore: (missing: readonly string[]) =>
@@ -126,6 +128,8 @@ export const OwnerMessages = {
   storeWithoutOwners: () =>
     'this ChatMemoryStore has no owner methods (listOwned, updateOwned, eraseOwned)',
   title: (max: number) => `must be null or a string of 1-${max} characters`,
+  noOwner: () =>
+    "owner: the module's owner resolver gave no owner for this request (is the authentication guard in front of the route?)",
 } as const;
 
 /** Errors about where the decorators are used, found when the application boots. */

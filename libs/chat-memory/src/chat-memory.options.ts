@@ -27,7 +27,17 @@ import { estimateTokens } from './chat-message.tokens.js';
 
 /** The keys each options object may have; anything else is a typo or a misplaced option. */
 const KNOWN_KEYS = {
-  '': ['url', 'client', 'redisOptions', 'cluster', 'sentinel', 'connection', 'config', 'store'],
+  '': [
+    'url',
+    'client',
+    'redisOptions',
+    'cluster',
+    'sentinel',
+    'connection',
+    'config',
+    'store',
+    'owner',
+  ],
   config: [
     'maxTurns',
     'ttlSeconds',
@@ -119,12 +129,22 @@ export function resolveChatMemoryOptions(input: unknown): ResolvedChatMemoryOpti
     fail('connection.failFast', OptionMessages.failFastWithStore());
   }
 
+  const owner = options.owner ?? null;
+  if (owner !== null && typeof owner !== 'function') {
+    fail('owner', OptionMessages.expected('a function (request) => string | undefined', owner));
+  }
+  const resolved = resolveConfig(config);
+  if (owner !== null && resolved.wireFormat === 'ractogateway') {
+    fail('owner', OptionMessages.ownerWithRactogateway());
+  }
+
   return Object.freeze({
     source: Object.freeze(source),
     target: describeTarget(source),
     failFast,
     readyTimeoutMs,
-    config: resolveConfig(config),
+    config: resolved,
+    owner: owner as ResolvedChatMemoryOptions['owner'],
   });
 }
 

@@ -65,6 +65,7 @@ export type ChatMemoryStoreKind = 'redis' | 'memory' | 'custom';
 export class ChatMemoryService {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly config: ResolvedChatMemoryConfig;
+  private readonly ownerResolver: ((request: unknown) => string | undefined) | null;
   /** What keeps the conversations: `'redis'`, `'memory'` (`InMemoryChatMemoryStore`) or `'custom'`. */
   readonly storeKind: ChatMemoryStoreKind;
   /** The owner this service is scoped to (`forOwner`), or `null`. */
@@ -75,6 +76,7 @@ export class ChatMemoryService {
     @Inject(CHAT_MEMORY_RESOLVED_OPTIONS) options: ResolvedChatMemoryOptions,
   ) {
     this.config = options.config;
+    this.ownerResolver = options.owner;
     this.storeKind =
       options.source.kind !== 'store'
         ? 'redis'
@@ -353,6 +355,24 @@ export class ChatMemoryService {
     const scoped = Object.create(this) as ChatMemoryService;
     Object.defineProperty(scoped, 'owner', { value: owner, enumerable: true });
     return scoped;
+  }
+
+  /** Whether the module has an `owner` resolver. */
+  get ownsByRequest(): boolean {
+    return this.ownerResolver !== null;
+  }
+
+  /**
+   * The service for a request: scoped to the owner the module's `owner` resolver gives for it
+   * (`forOwner`), or this service when there is no resolver. Throws `InvalidOwnerError` when the
+   * resolver gives no owner, or not a valid one. What `@RecordChatTurn()`, `@ConversationHistory()`
+   * and the controller use.
+   */
+  forRequest(request: unknown): ChatMemoryService {
+    if (this.ownerResolver === null) return this;
+    const owner = this.ownerResolver(request);
+    if (owner === undefined) throw new InvalidOwnerError(OwnerMessages.noOwner());
+    return this.forOwner(owner);
   }
 
   /**

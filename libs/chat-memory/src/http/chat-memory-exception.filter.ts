@@ -11,12 +11,14 @@ import {
   ChatMemoryError,
   ChatMemoryStoreError,
   ChatMemoryValidationError,
+  InvalidOwnerError,
 } from '../chat-memory.errors.js';
 
 /**
  * Turns chat-memory errors that reach an HTTP response into proper answers: a
- * `ChatMemoryValidationError` is `400 Bad Request` with its message, a `ChatMemoryStoreError`
- * is `503 Service Unavailable` (details logged, not sent). Works with Express and Fastify.
+ * `ChatMemoryValidationError` is `400 Bad Request` with its message (`401 Unauthorized` for an
+ * `InvalidOwnerError`: the owner resolver found no owner), a `ChatMemoryStoreError` is
+ * `503 Service Unavailable` (details logged, not sent). Works with Express and Fastify.
  *
  * ```ts
  * app.useGlobalFilters(new ChatMemoryExceptionFilter(app.get(HttpAdapterHost)));
@@ -33,7 +35,11 @@ export class ChatMemoryExceptionFilter implements ExceptionFilter<ChatMemoryErro
     const response = host.switchToHttp().getResponse();
     let statusCode: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let body: Record<string, unknown>;
-    if (error instanceof ChatMemoryValidationError) {
+    if (error instanceof InvalidOwnerError) {
+      // From the module's owner resolver: the request has no (valid) owner.
+      statusCode = HttpStatus.UNAUTHORIZED;
+      body = { statusCode, error: 'Unauthorized', message: error.message, field: error.field };
+    } else if (error instanceof ChatMemoryValidationError) {
       statusCode = HttpStatus.BAD_REQUEST;
       body = { statusCode, error: 'Bad Request', message: error.message, field: error.field };
     } else if (error instanceof ChatMemoryStoreError) {

@@ -4,11 +4,15 @@ import {
   Delete,
   ForbiddenException,
   Get,
+  Req,
+  UnauthorizedException,
   HttpCode,
   HttpStatus,
   Inject,
   Logger,
+  NotFoundException,
   Param,
+  Patch,
   Post,
   Query,
   Res,
@@ -30,7 +34,13 @@ import type {
   ChatConversationInfo,
   ChatMemoryControllerOptions,
 } from './chat-memory-controller.interfaces.js';
-import { AppendChatMessageDto, ChatHistoryQueryDto } from './chat-memory.dto.js';
+import {
+  AppendChatMessageDto,
+  ChatHistoryQueryDto,
+  ChatListQueryDto,
+  UpdateChatConversationDto,
+} from './chat-memory.dto.js';
+import type { ChatConversationPage } from '../chat-memory.service.js';
 
 /** The response, as far as the controller needs it (Express and Fastify both have `header`). */
 interface HeaderReply {
@@ -43,7 +53,10 @@ class ConversationAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<{ params?: Record<string, string> }>();
-    const conversationId = request.params?.conversationId ?? '';
+    const conversationId = request.params?.conversationId;
+    // The collection routes (GET /, DELETE /) name no conversation: they only ever serve the
+    // caller's own, through the owner resolver.
+    if (conversationId === undefined) return true;
     if (!(await this.canAccess(request, conversationId))) {
       throw new ForbiddenException('You may not access this conversation');
     }
@@ -72,13 +85,57 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
       }
     }
 
+    /**
+     * With an `owner` resolver: the service for the caller's own conversations (401 without an
+     * owner). Without one: the service as it is, every conversation.
+     */
+    private scoped(request: unknown): ChatMemoryService {
+      try {
+        return this.memory.forRequest(request);
+      } catch {
+        throw new UnauthorizedException('No owner for this request');
+      }
+    }
+
+    /** With an owner resolver, a conversation the caller does not have answers 404. */
+    private notFound(conversationId: string): NotFoundException {
+      return new NotFoundException(`No conversation ${JSON.stringify(conversationId)}`);
+    }
+
+    /** The caller's conversations, newest first (needs the module's `owner` resolver). */
+    @Get()
+    async list(
+      @Req() request: unknown,
+      @Query() query: ChatListQueryDto,
+    ): Promise<ChatConversationPage> {
+      const owner = this.scoped(request).owner;
+      if (owner === null) throw new NotFoundException("Listing needs the module's owner resolver");
+      return this.memory.listConversations(owner, {
+        limit: query.limit === undefined ? undefined : Number(query.limit),
+        cursor: query.cursor,
+      });
+    }
+
+    /** Erases every conversation of the caller (needs the module's `owner` resolver). */
+    @Delete()
+    async erase(@Req() request: unknown): Promise<{ deleted: number }> {
+      const owner = this.scoped(request).owner;
+      if (owner === null) throw new NotFoundException("Erasing needs the module's owner resolver");
+      return { deleted: await this.memory.deleteOwner(owner) };
+    }
+
     /** `{ conversationId, count, ttlSeconds }`. */
     @Get(':conversationId')
-    async info(@Param('conversationId') conversationId: string): Promise<ChatConversationInfo> {
+    async info(
+      @Param('conversationId') conversationId: string,
+      @Req() request: unknown,
+    ): Promise<ChatConversationInfo> {
+      const memory = this.scoped(request);
       const [count, ttlSeconds] = await Promise.all([
-        this.memory.count(conversationId),
-        this.memory.getTtl(conversationId),
+        memory.count(conversationId),
+        memory.getTtl(conversationId),
       ]);
+      if (count === 0 && memory.owner !== null) throw this.notFound(conversationId);
       return { conversationId, count, ttlSeconds };
     }
 
@@ -90,13 +147,20 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
     async messages(
       @Param('conversationId') conversationId: string,
       @Query() query: ChatHistoryQueryDto,
+      @Req() request: unknown,
       @Res({ passthrough: true }) reply: HeaderReply,
     ): Promise<ChatMessage[]> {
+      const memory = this.scoped(request);
       if (query.limit === undefined && query.before === undefined) {
-        return this.memory.getHistory(conversationId);
+        const history = await memory.getHistory(conversationId);
+        if (history.length === 0 && memory.owner !== null) throw this.notFound(conversationId);
+        return history;
+      }
+      if (memory.owner !== null && (await memory.count(conversationId)) === 0) {
+        throw this.notFound(conversationId);
       }
       const limit = query.limit === undefined ? undefined : Number(query.limit);
-      const page = await this.memory.getHistoryPage(conversationId, {
+      const page = await memory.getHistoryPage(conversationId, {
         limit,
         before: query.before,
       });
@@ -113,17 +177,40 @@ export function createChatMemoryController(options: ChatMemoryControllerOptions)
     async append(
       @Param('conversationId') conversationId: string,
       @Body() body: AppendChatMessageDto,
+      @Req() request: unknown,
     ): Promise<ChatMessage> {
       // A plain object: the DTO instance would carry no class-specific behaviour worth storing.
-      const [stored] = await this.memory.append(conversationId, { ...body });
+      const [stored] = await this.scoped(request).append(conversationId, { ...body });
       return stored;
     }
 
-    /** Deletes the conversation; answers 204. */
+    /** Sets the title and/or metadata of one of the caller's conversations; answers 204. */
+    @Patch(':conversationId')
+    @HttpCode(HttpStatus.NO_CONTENT)
+    async update(
+      @Param('conversationId') conversationId: string,
+      @Body() body: UpdateChatConversationDto,
+      @Req() request: unknown,
+    ): Promise<void> {
+      const owner = this.scoped(request).owner;
+      if (owner === null) throw new NotFoundException("Titles need the module's owner resolver");
+      const updated = await this.memory.updateConversation(owner, conversationId, {
+        title: body.title,
+        metadata: body.metadata,
+      });
+      if (!updated) throw this.notFound(conversationId);
+    }
+
+    /** Deletes the conversation; answers 204 (404 for a conversation the owner does not have). */
     @Delete(':conversationId')
     @HttpCode(HttpStatus.NO_CONTENT)
-    async clear(@Param('conversationId') conversationId: string): Promise<void> {
-      await this.memory.clear(conversationId);
+    async clear(
+      @Param('conversationId') conversationId: string,
+      @Req() request: unknown,
+    ): Promise<void> {
+      const memory = this.scoped(request);
+      const existed = await memory.clear(conversationId);
+      if (!existed && memory.owner !== null) throw this.notFound(conversationId);
     }
   }
   return ChatMemoryController;

@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  ValidateIf,
 } from 'class-validator';
 import { CHAT_ROLES, MESSAGE_ID_PATTERN } from '../chat-memory.constants.js';
 import type {
@@ -73,4 +74,30 @@ export class ChatHistoryQueryDto {
   @IsOptional()
   @Matches(MESSAGE_ID_PATTERN, { message: 'before must be a message id' })
   before?: string;
+}
+
+/** Query of `GET /` (the caller's conversations). */
+export class ChatListQueryDto {
+  /** At most this many conversations, 1-100 (default 20). */
+  @IsOptional()
+  @Matches(/^[1-9][0-9]{0,2}$/, { message: 'limit must be an integer from 1 to 100' })
+  limit?: string;
+
+  /** The `nextCursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+/** Body of `PATCH /:conversationId`: a title and/or metadata (`null` removes it). */
+export class UpdateChatConversationDto {
+  @IsOptional()
+  @ValidateIf((_object, value) => value !== null)
+  @IsString()
+  title?: string | null;
+
+  @IsOptional()
+  @ValidateIf((_object, value) => value !== null)
+  @IsObject()
+  metadata?: JsonObject | null;
 }

@@ -26,5 +26,5 @@ export async function prefetchHistory(
   if (turn.history) return;
   const conversationId = (options.conversationId ?? defaultConversationId)(request);
   assertConversationId(conversationId);
-  turn.history = await memory.getHistory(conversationId, options.history);
+  turn.history = await memory.forRequest(request).getHistory(conversationId, options.history);
 }

@@ -137,11 +137,13 @@ export abstract class RecordChatTurnInterceptor
         throw new InvalidContentError(RecordingMessages.noAnswer());
       }
       // Checked by appendTurn: a user message, and an assistant message or assistant/tool steps.
-      await turn.memory.appendTurn(
-        conversationId,
-        message as string | ChatMessageInput,
-        answer as string | ChatMessageInput | ChatMessageInput[],
-      );
+      await turn.memory
+        .forRequest(request)
+        .appendTurn(
+          conversationId,
+          message as string | ChatMessageInput,
+          answer as string | ChatMessageInput | ChatMessageInput[],
+        );
     } catch (error) {
       this.logger.warn(RecordingMessages.notRecorded(conversationId, error));
       if (options.onRecordError) {
