@@ -1,4 +1,4 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Body, Controller, Logger, Post } from '@nestjs/common';
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -13,7 +13,7 @@ import {
   InvalidOwnerError,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisUrl, sleep, uniquePrefix } from './support/helpers.js';
 import request from 'supertest';
 import { useChatMemoryModules, useTestingModules } from './support/modules.js';
@@ -86,6 +86,32 @@ describe.each(TARGETS)('owners on %s', (_name, target) => {
       nextCursor: null,
     });
     await expect(memory.forOwner('bob').count('keep')).resolves.toBe(1);
+  });
+
+  it('titles a new conversation with generateTitle after its first turn, and logs a failing one', async () => {
+    const seen: unknown[] = [];
+    const memory = await service({
+      generateTitle: async (messages: ChatMessage[], conversation: unknown) => {
+        seen.push(conversation);
+        return `  About: ${String(messages[0].content)}  `;
+      },
+    });
+    await memory.forOwner('ada').appendTurn('t1', 'the weather', 'sunny');
+    await memory.forOwner('ada').appendTurn('t1', 'and tomorrow?', 'rain');
+    await expect
+      .poll(async () => (await memory.listConversations('ada')).conversations[0]?.title)
+      .toBe('About: the weather');
+    expect(seen).toEqual([{ owner: 'ada', conversationId: 't1' }]); // the first turn only
+
+    const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const failing = await service({
+      generateTitle: () => {
+        throw new Error('no model');
+      },
+    });
+    await expect(failing.forOwner('ada').append('t2', 'user', 'x')).resolves.toHaveLength(1);
+    await expect.poll(() => error.mock.calls.length).toBeGreaterThan(0);
+    expect(String(error.mock.calls[0][0])).toMatch(/generateTitle failed .*no model/);
   });
 
   it('drops expired conversations from the listing', async () => {

@@ -60,6 +60,16 @@ export interface ChatMemoryConfig {
     memory: ChatMemoryService,
   ) => void | Promise<void>;
   /**
+   * Titles for owned conversations (`forOwner`): called after the write that created one (its first
+   * turn) with the messages of that write; the string it returns (trimmed, at most 256 characters)
+   * becomes the conversation's title. It runs after the write and is not awaited; a failure is
+   * logged and never fails the write. Default: unset (no titles but those you set).
+   */
+  generateTitle?: (
+    messages: ChatMessage[],
+    conversation: { owner: string; conversationId: string },
+  ) => string | undefined | Promise<string | undefined>;
+  /**
    * Time to live of a conversation, in seconds, refreshed on every write; fractions keep
    * millisecond precision (`0.5` is 500 ms). `null` or unset: conversations never expire. Default `null`.
    */
@@ -204,6 +214,7 @@ export interface ResolvedChatMemoryConfig {
   readonly onEvict:
     | ((conversationId: string, messages: ChatMessage[], memory: ChatMemoryService) => unknown)
     | null;
+  readonly generateTitle: NonNullable<ChatMemoryConfig['generateTitle']> | null;
   readonly window: ChatMemoryWindow;
 }
 

@@ -185,6 +185,8 @@ export const HealthMessages = {
 export const StoreMessages = {
   failed: (operation: string, conversationId: string, cause: unknown) =>
     `Chat memory ${operation} failed for conversation "${conversationId}": ${reasonOf(cause)}`,
+  titleFailed: (conversationId: string, error: unknown) =>
+    `config.generateTitle failed for conversation "${conversationId}" (the write itself succeeded): ${reasonOf(error)}`,
   evictHookFailed: (conversationId: string, error: unknown) =>
     `config.onEvict failed for conversation "${conversationId}" (the write itself succeeded): ${reasonOf(error)}`,
   skippedEntries: (key: string, skipped: readonly number[]) =>

@@ -36,6 +36,7 @@ describe('resolveChatMemoryOptions', () => {
       countTokens: expect.any(Function),
       systemPrompt: null,
       onEvict: null,
+      generateTitle: null,
       window: { format: 'native', maxTurns: 10, maxMessages: null, maxTokens: null },
     });
     expect(spec.config.countTokens({ role: 'user', content: 'x'.repeat(40) })).toBe(14);
@@ -127,7 +128,7 @@ describe('resolveChatMemoryOptions', () => {
       'a typo in config',
       { config: { maxTurn: 5 } },
       'config.maxTurn',
-      /known here: maxTurns, ttlSeconds, keyPrefix, maxContentBytes, maxMetadataBytes, wireFormat, maxMessages, maxTokens, tokenCounter, systemPrompt, onEvict\)/,
+      /known here: maxTurns, ttlSeconds, keyPrefix, maxContentBytes, maxMetadataBytes, wireFormat, maxMessages, maxTokens, tokenCounter, systemPrompt, onEvict, generateTitle\)/,
     ],
     [
       'an unknown wireFormat',

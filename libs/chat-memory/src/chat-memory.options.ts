@@ -50,6 +50,7 @@ const KNOWN_KEYS = {
     'tokenCounter',
     'systemPrompt',
     'onEvict',
+    'generateTitle',
   ],
   connection: ['commandTimeoutMs', 'failFast', 'readyTimeoutMs'],
   cluster: ['nodes', 'options'],
@@ -391,6 +392,14 @@ function resolveConfig(config: Record<string, unknown>): ResolvedChatMemoryConfi
     );
   }
 
+  const generateTitle = config.generateTitle ?? null;
+  if (generateTitle !== null && typeof generateTitle !== 'function') {
+    fail(
+      'config.generateTitle',
+      OptionMessages.expected('a function (messages, conversation) => string', generateTitle),
+    );
+  }
+
   const count = tokenCounter as (message: ChatMessage) => number;
   const countTokens = (message: ChatMessage): number => {
     const tokens = count(message);
@@ -415,6 +424,7 @@ function resolveConfig(config: Record<string, unknown>): ResolvedChatMemoryConfi
     countTokens,
     systemPrompt,
     onEvict: onEvict as ResolvedChatMemoryConfig['onEvict'],
+    generateTitle: generateTitle as ResolvedChatMemoryConfig['generateTitle'],
     window: Object.freeze({
       format: wireFormat as ChatMemoryWireFormat,
       maxTurns,

@@ -500,8 +500,11 @@ export class ChatMemoryService {
     const key = this.keyOf(conversationId);
     const owned = this.owner === null ? undefined : this.ownedOf(conversationId);
     return this.store.push(key, prepared, window, ttlMs, onEvict !== null, owned).then(
-      ({ skipped, evicted }) => {
+      ({ skipped, evicted, created }) => {
         if (evicted.length > 0 && onEvict) this.evicted(conversationId, key, evicted, onEvict);
+        if (created && this.owner !== null && this.config.generateTitle) {
+          this.title(this.owner, conversationId, prepared, this.config.generateTitle);
+        }
         const messages = prepared.map((item) => item.message);
         if (skipped.length === 0) return withDuplicates(messages, []);
         return withDuplicates(
@@ -535,6 +538,30 @@ export class ChatMemoryService {
       this.logger.error(StoreMessages.evictHookFailed(conversationId, error));
     try {
       Promise.resolve(onEvict(conversationId, messages, this)).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /** Gives a new owned conversation the title `generateTitle` makes, after the write; logs a failure. */
+  private title(
+    owner: string,
+    conversationId: string,
+    prepared: readonly PreparedMessage[],
+    generateTitle: NonNullable<ResolvedChatMemoryConfig['generateTitle']>,
+  ): void {
+    const messages = prepared.map((item) => item.message);
+    const failed = (error: unknown) =>
+      this.logger.error(StoreMessages.titleFailed(conversationId, error));
+    try {
+      Promise.resolve(generateTitle(messages, { owner, conversationId }))
+        .then(async (title) => {
+          if (typeof title !== 'string' || title.trim() === '') return;
+          await this.updateConversation(owner, conversationId, {
+            title: title.trim().slice(0, MAX_TITLE_LENGTH),
+          });
+        })
+        .catch(failed);
     } catch (error) {
       failed(error);
     }

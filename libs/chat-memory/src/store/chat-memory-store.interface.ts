@@ -31,6 +31,8 @@ export interface ChatMemoryPushResult {
   readonly skipped: readonly number[];
   /** The entries the window dropped, oldest first (only when asked for). */
   readonly evicted: readonly string[];
+  /** Whether this write created an owned conversation (its first write). */
+  readonly created?: boolean;
 }
 
 /** Where an owner's conversations are listed: their index key, and the prefix of their keys. */

@@ -81,8 +81,13 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     if (ttlMs !== null && (existing || conversation.messages.length > 0)) {
       conversation.expiresAt = current + ttlMs;
     }
+    const created = owned !== undefined && conversation.createdAt === undefined;
     if (owned && result.skipped.length < messages.length) this.touch(owned, conversation, current);
-    return { ...result, evicted: returnEvicted ? result.evicted : [] };
+    return {
+      ...result,
+      evicted: returnEvicted ? result.evicted : [],
+      created: created && conversation.createdAt !== undefined,
+    };
   }
 
   async pin(

@@ -116,7 +116,8 @@ end
  * something sets the record's `uA` (and `cA` the first time) to Redis' clock, scores the id in
  * the index, and gives the index the TTL too.
  *
- * Reply: `{ list length, number skipped, skipped indexes..., evicted entries... }`.
+ * Reply: `{ list length, number skipped, 1 if this write created an owned conversation's record
+ * (else 0), skipped indexes..., evicted entries... }`.
  */
 export const WINDOW_APPEND_SCRIPT = `
 local L, H = KEYS[1], KEYS[2]
@@ -201,7 +202,7 @@ for j = 1, count do
   pos = pos + 5 + nc
 end
 
-local del, evicted = {}, {}
+local del, evicted, created = {}, {}, 0
 if #add > 0 then
   len = redis.call('RPUSH', L, unpack(add))
   if len ~= expected + #add then
@@ -250,6 +251,7 @@ if #add > 0 then
     if not st[#fields] then
       set[#set + 1] = 'cA'
       set[#set + 1] = now
+      created = 1
     end
     redis.call('ZADD', KEYS[3], now, ARGV[#ARGV])
   end
@@ -263,7 +265,7 @@ if ttl > 0 and len > 0 then
   redis.call('PEXPIRE', H, ttl)
   if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
-local reply = {len, #skipped}
+local reply = {len, #skipped, created}
 for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
 for x = 1, #evicted do reply[#reply + 1] = evicted[x] end
 return reply
@@ -392,13 +394,13 @@ return reply
  * whose list is also written by the Python original, so it keeps no hash. KEYS: list. ARGV: max
  * messages, `1` to return evicted entries, TTL in ms (0: leave expiry alone), entries. Pushes,
  * keeps the last max messages, then drops entries before the first user message, if there is one.
- * Reply: `{ list length, 0, evicted entries... }`.
+ * Reply: `{ list length, 0, 0, evicted entries... }`.
  */
 export const COMPAT_APPEND_SCRIPT = `
 local L = KEYS[1]
 local max, wantEv, ttl = tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3])
 local n = redis.call('RPUSH', L, unpack(ARGV, 4))
-local reply = {n, 0}
+local reply = {n, 0, 0}
 if n > max then
   local popped = redis.call('LPOP', L, n - max)
   n = max
