@@ -1,6 +1,5 @@
 import { Body, Controller, Logger, Post } from '@nestjs/common';
 import * as fc from 'fast-check';
-import { Redis } from 'ioredis';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   ChatMemoryExceptionFilter,
@@ -13,11 +12,11 @@ import {
   InvalidOwnerError,
   type ChatMemoryModuleOptions,
 } from 'nestjs-chat-memory';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { redisUrl, sleep, uniquePrefix } from './support/helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { redisUrl, sleep, uniquePrefix, useRedisClient } from './support/helpers.js';
 import request from 'supertest';
 import { useChatMemoryModules, useTestingModules } from './support/modules.js';
-import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+import { useTestCluster } from './support/redis-cluster.js';
 
 const TARGETS: [string, () => ChatMemoryModuleOptions][] = [
   ['Redis', () => ({ url: redisUrl() })],
@@ -225,42 +224,30 @@ describe('owners through the controller and @RecordChatTurn()', () => {
 
 describe('owners on Redis: keys, slots and round trips', () => {
   const boot = useChatMemoryModules(() => ({ url: redisUrl() }));
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(redisUrl());
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const redisClient = useRedisClient();
 
   it('keeps an owner’s keys under its hash tag, and indexes every write in the same EVALSHA', async () => {
     const keyPrefix = uniquePrefix('ownkeys');
     const memory = (await boot({ config: { keyPrefix, ttlSeconds: 60 } })).get(ChatMemoryService);
     await memory.forOwner('ada').appendTurn('c1', 'q', 'a');
-    const keys = (await redis.keys(`${keyPrefix}*`)).sort();
+    const keys = (await redisClient().keys(`${keyPrefix}*`)).sort();
     const list = `${keyPrefix}:{ada}:c1`;
     expect(keys).toEqual([`${keyPrefix}:{ada}`, list, `${list}:w:{${list}}`].sort());
-    await expect(redis.type(`${keyPrefix}:{ada}`)).resolves.toBe('zset');
+    await expect(redisClient().type(`${keyPrefix}:{ada}`)).resolves.toBe('zset');
     // The index has the TTL too.
-    expect(await redis.pttl(`${keyPrefix}:{ada}`)).toBeGreaterThan(50_000);
-    await redis.config('RESETSTAT');
+    expect(await redisClient().pttl(`${keyPrefix}:{ada}`)).toBeGreaterThan(50_000);
+    await redisClient().config('RESETSTAT');
     await memory.forOwner('ada').appendTurn('c1', 'q2', 'a2');
-    const stats = await redis.info('commandstats');
+    const stats = await redisClient().info('commandstats');
     expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
     expect(stats).not.toMatch(/cmdstat_eval:/);
     await memory.deleteOwner('ada');
-    await expect(redis.keys(`${keyPrefix}*`)).resolves.toEqual([]);
+    await expect(redisClient().keys(`${keyPrefix}*`)).resolves.toEqual([]);
   });
 });
 
 describe('owner isolation (fast-check, Redis, in-memory store and Redis Cluster)', () => {
-  let cluster: TestRedisCluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const testCluster = useTestCluster();
   const boot = useChatMemoryModules();
   const inMemory = new InMemoryChatMemoryStore();
 
@@ -279,7 +266,7 @@ describe('owner isolation (fast-check, Redis, in-memory store and Redis Cluster)
     for (const options of [
       { url: redisUrl() },
       { store: inMemory },
-      { cluster: { nodes: cluster.startupNodes } },
+      { cluster: { nodes: testCluster().startupNodes } },
     ] as ChatMemoryModuleOptions[]) {
       const keyPrefix = uniquePrefix('iso');
       services.push((await boot({ ...options, config: { keyPrefix } })).get(ChatMemoryService));

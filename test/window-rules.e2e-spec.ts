@@ -11,10 +11,10 @@ import {
   type ChatMessage,
   type ChatMessageInput,
 } from 'nestjs-chat-memory';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 import { useChatMemoryModules } from './support/modules.js';
-import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+import { useTestCluster } from './support/redis-cluster.js';
 
 /**
  * The window rules, as properties over random agent conversations: text turns, parallel tool calls,
@@ -237,13 +237,7 @@ function checkWindow(
 }
 
 describe('window rules (fast-check, Redis, in-memory store and Redis Cluster)', () => {
-  let cluster: TestRedisCluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const testCluster = useTestCluster();
 
   const boot = useChatMemoryModules();
   const inMemory = new InMemoryChatMemoryStore();
@@ -255,7 +249,7 @@ describe('window rules (fast-check, Redis, in-memory store and Redis Cluster)', 
     const targets: ChatMemoryModuleOptions[] = [
       { url: redisUrl(), config },
       { store: inMemory, config },
-      { cluster: { nodes: cluster.startupNodes }, config },
+      { cluster: { nodes: testCluster().startupNodes }, config },
     ];
     const modules = await Promise.all(targets.map((t) => boot(t)));
     return {

@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, ToolMessage, trimMessages } from '@langchain/core/messages';
 import { Controller, Logger, Post } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   ChatMemoryModule,
   ChatMemoryService,
@@ -16,8 +16,15 @@ import {
   type ChatMessageInput,
 } from 'nestjs-chat-memory';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { redisUrl, roleContent, SCRIPT_COMMANDS, sleep, uniquePrefix } from './support/helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  redisUrl,
+  roleContent,
+  SCRIPT_COMMANDS,
+  sleep,
+  uniquePrefix,
+  useRedisClient,
+} from './support/helpers.js';
 import { useChatMemoryModules, useTestingModules } from './support/modules.js';
 
 /** A user question, two parallel tool calls, their results and the answer: one agent turn. */
@@ -273,19 +280,13 @@ describe.each(TARGETS)('windows on %s', (_name, target) => {
 
 describe('windows on Redis only', () => {
   const boot = useChatMemoryModules(() => ({ url: redisUrl() }));
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(redisUrl());
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const redisClient = useRedisClient();
 
   it('takes over a conversation written before the window hash existed, and trims it by turns', async () => {
     const keyPrefix = uniquePrefix('legacy');
     const key = `${keyPrefix}:old`;
     // What version 0.1 and the Python original wrote: no hash, an answer without its question first.
-    await redis.rpush(
+    await redisClient().rpush(
       key,
       '{"role": "assistant", "content": "a0"}',
       '{"role": "user", "content": "q1"}',
@@ -313,7 +314,7 @@ describe('windows on Redis only', () => {
     });
     expect(again.duplicates).toHaveLength(1);
     // State "b s k q f g o P": the next turn is turn 4 (a0 was turn 0, q1 1, q2 2, q3 3).
-    expect((await redis.hget(`${key}:w:{${key}}`, 'S'))?.split(' ')[5]).toBe('4');
+    expect((await redisClient().hget(`${key}:w:{${key}}`, 'S'))?.split(' ')[5]).toBe('4');
   });
 
   it('trims a turn of thousands of messages in one write (long argument lists go in chunks)', async () => {
@@ -329,7 +330,7 @@ describe('windows on Redis only', () => {
     const [next] = await memory.append('h', 'user', 'next question');
     await expect(memory.getHistory('h')).resolves.toEqual([next]);
     // The state, one turn start, one id: nothing of the dropped turn is left.
-    await expect(redis.hlen(`${keyPrefix}:h:w:{${keyPrefix}:h}`)).resolves.toBe(3);
+    await expect(redisClient().hlen(`${keyPrefix}:h:w:{${keyPrefix}:h}`)).resolves.toBe(3);
   });
 
   it('keeps one round trip per call: getHistory, a maxTokens read, a page, setSystemPrompt', async () => {
@@ -338,21 +339,25 @@ describe('windows on Redis only', () => {
     await memory.setSystemPrompt('c', 'p');
     await memory.appendTurn('c', 'q', 'a');
     await memory.getHistory('c', { maxTokens: 5 });
-    await expect(commandsSent(redis, () => memory.getHistory('c'))).resolves.toEqual({ lrange: 1 });
+    await expect(commandsSent(redisClient(), () => memory.getHistory('c'))).resolves.toEqual({
+      lrange: 1,
+    });
     // The read script runs LRANGE inside Redis: counted by commandstats, but no round trip.
     await expect(
-      commandsSent(redis, () => memory.getHistory('c', { maxTokens: 5 })),
+      commandsSent(redisClient(), () => memory.getHistory('c', { maxTokens: 5 })),
     ).resolves.toEqual({
       evalsha: 1,
       lrange: 1,
     });
     await expect(
-      commandsSent(redis, () => memory.getHistoryPage('c', { limit: 1 })),
+      commandsSent(redisClient(), () => memory.getHistoryPage('c', { limit: 1 })),
     ).resolves.toEqual({
       evalsha: 1,
       lrange: 1,
     });
-    await expect(commandsSent(redis, () => memory.setSystemPrompt('c', 'p2'))).resolves.toEqual({
+    await expect(
+      commandsSent(redisClient(), () => memory.setSystemPrompt('c', 'p2')),
+    ).resolves.toEqual({
       evalsha: 1,
     });
   });
@@ -362,12 +367,12 @@ describe('windows on Redis only', () => {
     const memory = (await boot({ config: { keyPrefix, maxTurns: 1000 } })).get(ChatMemoryService);
     const long = 'y'.repeat(400);
     for (let t = 0; t < 200; t++) await memory.appendTurn('big', long, long);
-    let before = await bytesSent(redis);
+    let before = await bytesSent(redisClient());
     const all = await memory.getHistory('big');
-    const fullBytes = (await bytesSent(redis)) - before;
-    before = await bytesSent(redis);
+    const fullBytes = (await bytesSent(redisClient())) - before;
+    before = await bytesSent(redisClient());
     const recent = await memory.getHistory('big', { maxTokens: 1000 });
-    const windowBytes = (await bytesSent(redis)) - before;
+    const windowBytes = (await bytesSent(redisClient())) - before;
     expect(all).toHaveLength(400);
     expect(recent).toHaveLength(8); // 4 turns of 2 * (4 + 100) tokens
     // (INFO's own reply is counted in both; it is small next to these.)
@@ -380,12 +385,12 @@ describe('windows on Redis only', () => {
       await boot({ config: { keyPrefix, maxTurns: 2, wireFormat: 'ractogateway' } })
     ).get(ChatMemoryService);
     for (let i = 1; i <= 7; i++) await memory.append('p', i % 2 ? 'user' : 'assistant', `m${i}`);
-    await expect(redis.lrange(`${keyPrefix}:p`, 0, -1)).resolves.toEqual([
+    await expect(redisClient().lrange(`${keyPrefix}:p`, 0, -1)).resolves.toEqual([
       '{"role":"user","content":"m5"}',
       '{"role":"assistant","content":"m6"}',
       '{"role":"user","content":"m7"}',
     ]);
-    await expect(redis.exists(`${keyPrefix}:p:w:{${keyPrefix}:p}`)).resolves.toBe(0);
+    await expect(redisClient().exists(`${keyPrefix}:p:w:{${keyPrefix}:p}`)).resolves.toBe(0);
     await expect(memory.setSystemPrompt('p', 'x')).rejects.toThrow(/ractogateway/);
     expect((await memory.getHistory('p', { maxTokens: 1 })).map((m) => m.content)).toEqual(['m7']);
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 /** URL of the redis-server that the global setup started. */
 export const redisUrl = (): string => inject('redisUrl');
@@ -47,3 +48,18 @@ export const SCRIPT_COMMANDS: readonly string[] = [
   'lpush',
   'lindex',
 ];
+
+/**
+ * A plain ioredis client to the run's redis-server for the calling scope (opened before its tests,
+ * closed after them), to look at what the library wrote. Call the returned function in a test.
+ */
+export function useRedisClient(): () => Redis {
+  let redis: Redis | undefined;
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    await redis?.quit();
+  });
+  return () => redis!;
+}

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, startRedisServer, type TestRedisServer } from '../../support/redis-server.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -144,4 +145,19 @@ export async function startRedisCluster({
     throw error;
   }
   return cluster;
+}
+
+/**
+ * A Redis Cluster (3 masters, no replicas) for the calling scope: started before its tests, stopped
+ * after them. Call the returned function in a test.
+ */
+export function useTestCluster(): () => TestRedisCluster {
+  let cluster: TestRedisCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => cluster!;
 }
