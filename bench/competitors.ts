@@ -41,6 +41,11 @@ export interface Competitor {
    * (`rpush`, `lpush`), or through ours' window append script (`window`: ours and the floor).
    */
   prefillWith: PrefillMode;
+  /**
+   * Set for owned conversations (`forOwner`): conversations per owner, conversation `c` being
+   * `ownedConversationOf(c, owners)` (its keys: `ownedKeys`). Unset: unowned (`<prefix>:c<n>`).
+   */
+  owners?: number;
   /** The Redis client(s) it talks through (for the round-trip counter: re-created on another URL). */
   close(): Promise<void>;
 }
@@ -67,6 +72,32 @@ export function appendedMessageOf(
   return messageOf(workload, Math.floor(i / workload.conversations));
 }
 
+/**
+ * Owned conversation number `c` of the bench, `perOwner` conversations per owner: conversation
+ * `c<c % perOwner>` of owner `o<c / perOwner>` (so owner `o0` has `c0` .. `c<perOwner - 1>`).
+ */
+export function ownedConversationOf(
+  c: number,
+  perOwner: number,
+): { owner: string; conversationId: string } {
+  return { owner: `o${Math.floor(c / perOwner)}`, conversationId: `c${c % perOwner}` };
+}
+
+/**
+ * The keys the store uses for an owned conversation (`forOwner(owner)`): the List
+ * `<prefix>:{<owner>}:<id>`, its window hash, and the owner's index `<prefix>:{<owner>}` (a
+ * sorted set of conversation ids by last activity), all in the owner's Cluster slot.
+ */
+export function ownedKeys(
+  keyPrefix: string,
+  owner: string,
+  conversationId: string,
+): { list: string; windowHash: string; index: string } {
+  const index = `${keyPrefix}:{${owner}}`;
+  const list = `${index}:${conversationId}`;
+  return { list, windowHash: windowKeyOf(list), index };
+}
+
 function jsonEntry(workload: Workload, k: number): string {
   const { role, text } = messageOf(workload, k);
   return JSON.stringify({ role, content: text });
@@ -81,7 +112,13 @@ function nativeEntryOf(workload: Workload, k: number): string {
 export async function createOurs(
   url: string,
   workload: Workload,
-  options: { id?: string; label?: string; redisOptions?: RedisOptions } = {},
+  options: {
+    id?: string;
+    label?: string;
+    redisOptions?: RedisOptions;
+    /** Conversations per owner: every call goes through `memory.forOwner(owner)` (see `ownedConversationOf`). */
+    owners?: number;
+  } = {},
 ): Promise<
   Competitor & {
     app: INestApplicationContext;
@@ -103,6 +140,14 @@ export async function createOurs(
   const memory = app.get(ChatMemoryService);
   const users = workload.userTexts;
   const assistants = workload.assistantTexts;
+  const perOwner = options.owners;
+  // Owned: `forOwner(owner)` on every call, as an app does per request (it checks the owner and
+  // makes a scoped service: no I/O).
+  const serviceOf = (i: number): [ChatMemoryService, string] => {
+    if (perOwner === undefined) return [memory, conversationOf(workload, i)];
+    const { owner, conversationId } = ownedConversationOf(i % workload.conversations, perOwner);
+    return [memory.forOwner(owner), conversationId];
+  };
   return {
     id: options.id ?? 'ours',
     label: options.label ?? 'ours (ChatMemoryService)',
@@ -110,18 +155,21 @@ export async function createOurs(
     app,
     prefillWith: 'window',
     storedEntry: (k) => nativeEntryOf(workload, k),
+    owners: options.owners,
     run: {
       append: (i) => {
         const { role, text } = appendedMessageOf(workload, i);
-        return memory.append(conversationOf(workload, i), role, text);
+        const [scoped, id] = serviceOf(i);
+        return scoped.append(id, role, text);
       },
-      appendTurn: (i) =>
-        memory.appendTurn(
-          conversationOf(workload, i),
-          users[i % users.length],
-          assistants[i % assistants.length],
-        ),
-      getHistory: (i) => memory.getHistory(conversationOf(workload, i)),
+      appendTurn: (i) => {
+        const [scoped, id] = serviceOf(i);
+        return scoped.appendTurn(id, users[i % users.length], assistants[i % assistants.length]);
+      },
+      getHistory: (i) => {
+        const [scoped, id] = serviceOf(i);
+        return scoped.getHistory(id);
+      },
     },
     // The library's own append script, from the source the package is built from.
     appendScript: () => SCRIPTS.windowAppend,
@@ -215,7 +263,16 @@ export async function createFloor(
   url: string,
   workload: Workload,
   script: RedisScript,
-  variant: { id: string; label: string; redisOptions: RedisOptions },
+  variant: {
+    id: string;
+    label: string;
+    redisOptions: RedisOptions;
+    /**
+     * Conversations per owner: owned conversations as `forOwner` writes them (3 KEYS: list,
+     * window hash, the owner's index; the conversation id as the last ARGV).
+     */
+    owners?: number;
+  },
 ): Promise<Competitor> {
   const redis = new Redis(url, variant.redisOptions);
   const sha = (await redis.script('LOAD', script.source)) as string;
@@ -226,11 +283,23 @@ export async function createFloor(
   // Entries in ours' native format around their ids, token counts made up front.
   const users = workload.userTexts.map((text) => floorText('user', text));
   const assistants = workload.assistantTexts.map((text) => floorText('assistant', text));
-  const keys = Array.from(
-    { length: workload.conversations },
-    (_, c) => `${keyPrefix}:${conversationOf(workload, c)}`,
-  );
-  const windowKeys = keys.map(windowKeyOf);
+  const perOwner = variant.owners;
+  // Per conversation: its KEYS, and the ARGV after the messages (the conversation id, if owned).
+  const keysOf: string[][] = [];
+  const tails: string[][] = [];
+  for (let c = 0; c < workload.conversations; c++) {
+    if (perOwner === undefined) {
+      const list = `${keyPrefix}:${conversationOf(workload, c)}`;
+      keysOf.push([list, windowKeyOf(list)]);
+      tails.push([]);
+    } else {
+      const { owner, conversationId } = ownedConversationOf(c, perOwner);
+      const { list, windowHash, index } = ownedKeys(keyPrefix, owner, conversationId);
+      keysOf.push([list, windowHash, index]);
+      tails.push([conversationId]);
+    }
+  }
+  const keys = keysOf.map(([list]) => list);
   let written = 0;
   const message = (m: ReturnType<typeof floorText>) => {
     const id = floorMessageId(written++);
@@ -241,6 +310,7 @@ export async function createFloor(
     label: variant.label,
     keyPrefix,
     prefillWith: 'window',
+    owners: perOwner,
     storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
@@ -249,9 +319,8 @@ export async function createFloor(
         const texts = m % 2 === 0 ? users : assistants;
         return redis.evalsha(
           sha,
-          2,
-          keys[c],
-          windowKeys[c],
+          keysOf[c].length,
+          ...keysOf[c],
           maxTurns,
           '0',
           '0',
@@ -259,15 +328,15 @@ export async function createFloor(
           '0',
           '1',
           ...message(texts[(m >> 1) % texts.length]),
+          ...tails[c],
         );
       },
       appendTurn: (i) => {
         const c = i % keys.length;
         return redis.evalsha(
           sha,
-          2,
-          keys[c],
-          windowKeys[c],
+          keysOf[c].length,
+          ...keysOf[c],
           maxTurns,
           '0',
           '0',
@@ -276,6 +345,7 @@ export async function createFloor(
           '2',
           ...message(users[i % users.length]),
           ...message(assistants[i % assistants.length]),
+          ...tails[c],
         );
       },
       getHistory: async (i) => {

@@ -1,6 +1,7 @@
 import type { BenchResults, ThroughputRow } from './results.js';
 import { OPERATIONS, type OperationName } from './competitors.js';
 import { HTTP_ADAPTERS, renderHttpMarkdown, type HttpBenchResult } from './http.js';
+import { ownersTargets, renderOwnersMarkdown, type OwnersResult } from './owners.js';
 import { renderToolsMarkdown, type ToolsResult } from './tools.js';
 import { renderWindowsMarkdown, windowTargets, type WindowsResult } from './windows.js';
 
@@ -79,6 +80,8 @@ export function targets(
   });
   const windows = results.extra.windows as WindowsResult | undefined;
   if (windows) rows.push(...windowTargets(windows));
+  const owners = results.extra.owners as OwnersResult | undefined;
+  if (owners) rows.push(...ownersTargets(owners));
   const http = results.extra.http as HttpBenchResult | undefined;
   for (const adapter of HTTP_ADAPTERS) {
     const rps = (variant: string) =>
@@ -327,6 +330,13 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(renderWindowsMarkdown(windowsResult));
     out.push('');
   }
+  const ownersResult = results.extra.owners as OwnersResult | undefined;
+  if (ownersResult) {
+    out.push('## Owners (issue 11)');
+    out.push('');
+    out.push(renderOwnersMarkdown(ownersResult));
+    out.push('');
+  }
   const http = results.extra.http as HttpBenchResult | undefined;
   if (http) {
     out.push('## HTTP: the example chat handler with and without recording');
@@ -339,7 +349,8 @@ export function renderMarkdown(results: BenchResults): string {
     results.throughput.length > 0 ||
     results.roundTrips.length > 0 ||
     results.memory.length > 0 ||
-    windowsResult
+    windowsResult ||
+    ownersResult
   ) {
     out.push('## Targets');
     out.push('');

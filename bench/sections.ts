@@ -13,6 +13,7 @@ import type { BenchResults } from './results.js';
 import { describeCommands, startCommandLog, startRoundTripProxy } from './round-trips.js';
 import type { BenchSettings } from './settings.js';
 import { runHttpBench } from './http.js';
+import { ownersSection } from './owners.js';
 import { toolsSection } from './tools.js';
 import { openRespConnections, sendOnIdle } from './resp-driver.js';
 import { encodeText, skippedOf, windowAppendPrefix, windowsSection } from './windows.js';
@@ -517,4 +518,5 @@ export const SECTIONS: Record<string, BenchSection> = {
   http: httpSection,
   tools: toolsSection,
   windows: windowsSection,
+  owners: ownersSection,
 };

@@ -36,6 +36,18 @@ export interface BenchSettings {
   tokensConcurrencies: number[];
   /** Calls counted one at a time for its bytes per call. */
   tokensByteCalls: number;
+  /** Owned conversations in Redis for the `owners` listing, one measurement per total (ascending). */
+  ownersTotals: number[];
+  /** Conversations per owner there (and in its appends). */
+  ownersPerOwner: number;
+  /** Messages written to each of those conversations. */
+  ownersMessages: number;
+  /** Conversations per listing (`limit`, at most 100). */
+  ownersListLimit: number;
+  /** COUNT of the SCAN listing. */
+  ownersScanCount: number;
+  /** Length of one measured round of listings, in ms. */
+  ownersListMs: number;
   /** redis-benchmark requests per connection (so every concurrency runs about as long). */
   redisBenchmarkRequests: (concurrency: number) => number;
   outDir: string;
@@ -49,6 +61,7 @@ export const ALL_SECTIONS = [
   'growth',
   'tools',
   'windows',
+  'owners',
   'http',
 ];
 export const ALL_COMPETITORS = [
@@ -117,6 +130,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     tokensConversations: num(env.BENCH_TOKENS_CONVERSATIONS, quick ? 4 : 16),
     tokensConcurrencies: list(env.BENCH_TOKENS_CONCURRENCY, ['1', '16']).map((c) => num(c, 1)),
     tokensByteCalls: num(env.BENCH_TOKENS_BYTE_CALLS, quick ? 5 : 20),
+    ownersTotals: list(
+      env.BENCH_OWNERS_CONVERSATIONS,
+      quick ? ['1000', '5000'] : ['10000', '100000'],
+    )
+      .map((n) => num(n, 10_000))
+      .sort((a, b) => a - b),
+    ownersPerOwner: num(env.BENCH_OWNERS_PER_OWNER, 100),
+    ownersMessages: num(env.BENCH_OWNERS_MESSAGES, 2),
+    ownersListLimit: Math.min(100, num(env.BENCH_OWNERS_LIMIT, 50)),
+    ownersScanCount: num(env.BENCH_OWNERS_SCAN_COUNT, 1000),
+    ownersListMs: num(env.BENCH_OWNERS_LIST_MS, quick ? 150 : 1500),
     redisBenchmarkRequests: (c) =>
       Math.max(100, Math.round((c === 1 ? 10_000 : 100_000) * requestScale)),
     outDir: env.BENCH_OUT ?? 'bench/results',

@@ -9,6 +9,7 @@ import {
   throughputSection,
   type BenchContext,
 } from '../bench/sections.js';
+import { ownersSection, type OwnersResult } from '../bench/owners.js';
 import { readSettings } from '../bench/settings.js';
 import { toolsSection, type ToolsResult } from '../bench/tools.js';
 import { windowsSection, type WindowsResult } from '../bench/windows.js';
@@ -45,6 +46,11 @@ describe('bench harness (smoke)', () => {
       BENCH_TOKENS_CONVERSATIONS: '2',
       BENCH_TOKENS_CONCURRENCY: '1',
       BENCH_TOKENS_BYTE_CALLS: '3',
+      BENCH_OWNERS_CONVERSATIONS: '40,120',
+      BENCH_OWNERS_PER_OWNER: '10',
+      BENCH_OWNERS_LIMIT: '5',
+      BENCH_OWNERS_SCAN_COUNT: '50',
+      BENCH_OWNERS_LIST_MS: '30',
     });
     const results = {
       throughput: [],
@@ -210,6 +216,42 @@ describe('bench harness (smoke)', () => {
     expect(tokens.rows.map((r) => [r.competitor, r.concurrency, r.error])).toEqual([
       ['tokens-ours', 1, undefined],
       ['langchain', 1, undefined],
+    ]);
+  });
+
+  it("lists an owner's newest conversations both ways (same ids) and appends owned at the floor", async () => {
+    await ownersSection.run(ctx);
+    const owners = ctx.results.extra.owners as OwnersResult;
+    expect(ctx.results.errors).toEqual([]);
+    // Written raw, read back by the library exactly as if it had written them.
+    expect(owners.fills.map((f) => [f.total, f.error])).toEqual([
+      [40, undefined],
+      [120, undefined],
+    ]);
+    expect(owners.fills[1].written).toBe(2 * 80);
+    for (const fill of owners.fills) expect(fill.checks).toHaveLength(2);
+    expect(owners.same.map((s) => s.same)).toEqual([true, true]);
+    expect(owners.lists.map((r) => [r.total, r.owners, r.keys, r.method])).toEqual([
+      [40, 4, 2 * 40 + 4, 'ours'],
+      [40, 4, 2 * 40 + 4, 'scan'],
+      [120, 12, 2 * 120 + 12, 'ours'],
+      [120, 12, 2 * 120 + 12, 'scan'],
+    ]);
+    for (const row of owners.lists) {
+      expect(row.error).toBeUndefined();
+      expect(row.stats?.ops).toBeGreaterThan(0);
+    }
+    // SCAN walks the whole keyspace: more calls as it grows.
+    const scans = owners.lists.filter((r) => r.method === 'scan').map((r) => r.roundTripsPerCall!);
+    expect(scans[1]).toBeGreaterThan(scans[0]);
+    expect(owners.appends.map((r) => [r.concurrency, r.competitor, r.error])).toEqual(
+      [1, 4].flatMap((c) =>
+        ['ours', 'floor', 'ours-owned', 'floor-owned'].map((id) => [c, id, undefined]),
+      ),
+    );
+    expect(owners.appendChecks).toEqual([
+      expect.stringMatching(/^ours-owned: 2 owners' indexes of 10-10 conversations/),
+      expect.stringMatching(/^floor-owned: 2 owners' indexes of 10-10 conversations/),
     ]);
   });
 });
