@@ -73,7 +73,7 @@ export class ChatMemoryService {
 
   constructor(
     @Inject(CHAT_MEMORY_STORE) private readonly store: ChatMemoryStore,
-    @Inject(CHAT_MEMORY_RESOLVED_OPTIONS) options: ResolvedChatMemoryOptions,
+    @Inject(CHAT_MEMORY_RESOLVED_OPTIONS) private readonly options: ResolvedChatMemoryOptions,
   ) {
     this.config = options.config;
     this.ownerResolver = options.owner;
@@ -352,8 +352,9 @@ export class ChatMemoryService {
    */
   forOwner(owner: string): ChatMemoryService {
     this.ownerKeysOf(owner);
-    const scoped = Object.create(this) as ChatMemoryService;
-    Object.defineProperty(scoped, 'owner', { value: owner, enumerable: true });
+    // A plain instance (same shape as this one, so calls stay as fast), with its owner set.
+    const scoped = new ChatMemoryService(this.store, this.options);
+    (scoped as { owner: string | null }).owner = owner;
     return scoped;
   }
 
