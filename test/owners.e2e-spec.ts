@@ -154,6 +154,23 @@ class OwnedChatController {
   }
 }
 
+describe('the in-memory store keeps an owner index bounded too', () => {
+  const bootMemory = useChatMemoryModules();
+
+  it('drops expired conversations from the index when a new one is created (in-memory store)', async () => {
+    const store = new InMemoryChatMemoryStore();
+    const keyPrefix = uniquePrefix('ownmem');
+    const memory = (await bootMemory({ store, config: { keyPrefix, ttlSeconds: 0.2 } })).get(
+      ChatMemoryService,
+    );
+    for (let i = 0; i < 5; i++) await memory.forOwner('ada').append(`old${i}`, 'user', 'x');
+    expect(store.indexSize(`${keyPrefix}:{ada}`)).toBe(5);
+    await sleep(300);
+    await memory.forOwner('ada').append('new', 'user', 'y');
+    expect(store.indexSize(`${keyPrefix}:{ada}`)).toBe(1);
+  });
+});
+
 describe('owners through the controller and @RecordChatTurn()', () => {
   const bootModule = useTestingModules();
 
@@ -242,6 +259,19 @@ describe('owners on Redis: keys, slots and round trips', () => {
     expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
     expect(stats).not.toMatch(/cmdstat_eval:/);
     await memory.deleteOwner('ada');
+    await expect(redisClient().keys(`${keyPrefix}*`)).resolves.toEqual([]);
+  });
+
+  it('keeps the index bounded by what is alive, even when nobody lists it', async () => {
+    const keyPrefix = uniquePrefix('ownttl');
+    const memory = (await boot({ config: { keyPrefix, ttlSeconds: 0.3 } })).get(ChatMemoryService);
+    const ada = memory.forOwner('ada');
+    for (let i = 0; i < 20; i++) await ada.append(`old${i}`, 'user', 'x');
+    await sleep(400);
+    await ada.append('new', 'user', 'y');
+    await expect(redisClient().zrange(`${keyPrefix}:{ada}`, '0', '-1')).resolves.toEqual(['new']);
+    await sleep(400);
+    // And everything, the index included, expires with the last conversation.
     await expect(redisClient().keys(`${keyPrefix}*`)).resolves.toEqual([]);
   });
 });

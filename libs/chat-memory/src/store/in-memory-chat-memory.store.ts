@@ -245,14 +245,25 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
 
   /** Records activity on an owned conversation: its times, and its place in the owner's index. */
   private touch(owned: ChatMemoryOwnedConversation, conversation: Conversation, at: number): void {
-    conversation.createdAt ??= at;
-    conversation.updatedAt = at;
     let index = this.indexes.get(owned.indexKey);
     if (!index) {
       index = new Map();
       this.indexes.set(owned.indexKey, index);
     }
+    if (conversation.createdAt === undefined) {
+      // A new conversation: drop the entries of those expired meanwhile (as the Redis script does).
+      for (const id of index.keys()) {
+        if (!this.live(`${owned.base}:${id}`, at)) index.delete(id);
+      }
+    }
+    conversation.createdAt ??= at;
+    conversation.updatedAt = at;
     index.set(owned.conversationId, at);
+  }
+
+  /** How many entries an owner's index holds (expired ones not yet dropped included). */
+  indexSize(indexKey: string): number {
+    return this.indexes.get(indexKey)?.size ?? 0;
   }
 
   async ttl(key: string): Promise<number | null> {

@@ -252,6 +252,9 @@ if #add > 0 then
       set[#set + 1] = 'cA'
       set[#set + 1] = now
       created = 1
+      -- A new conversation grows the index: drop the entries of those expired meanwhile, so the
+      -- index stays bounded by what is alive even when nobody lists it.
+      if ttl > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - ttl)) end
     end
     redis.call('ZADD', KEYS[3], now, ARGV[#ARGV])
   end
