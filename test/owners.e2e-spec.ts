@@ -233,6 +233,40 @@ describe('owners through the controller and @RecordChatTurn()', () => {
       await http.delete(api).set(asUser('alice')).expect(200, { deleted: 2 });
       await http.get(api).set(asUser('alice')).expect(200, { conversations: [], nextCursor: null });
       await http.get(`${api}/c1/messages`).set(asUser('bob')).expect(200);
+
+      // As a property: whatever route, ids and owners, another owner's conversation is a 404 and
+      // stays as it was.
+      const routes = [
+        (id: string) => http.get(`${api}/${id}`),
+        (id: string) => http.get(`${api}/${id}/messages`),
+        (id: string) => http.get(`${api}/${id}/messages?limit=1`),
+        (id: string) => http.patch(`${api}/${id}`).send({ title: 'taken' }),
+        (id: string) => http.delete(`${api}/${id}`),
+      ];
+      const people = ['ada', 'bob', 'ada:bob', 'bob.ada', 'ADA'];
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...people),
+          fc.constantFrom(...people),
+          fc.constantFrom('c1', 'bob', 'ada:c1', 'x.y', 'w'),
+          fc.nat(routes.length - 1),
+          async (owner, other, id, route) => {
+            fc.pre(owner !== other);
+            const conversation = `${id}.${++n}`;
+            await http
+              .post(`${api}/${conversation}/messages`)
+              .set(asUser(owner))
+              .send({ role: 'user', content: 'private' })
+              .expect(201);
+            await routes[route](conversation).set(asUser(other)).expect(404);
+            const own = await http.get(`${api}/${conversation}/messages`).set(asUser(owner));
+            expect(own.status).toBe(200);
+            expect(own.body.map((m: { content: string }) => m.content)).toEqual(['private']);
+          },
+        ),
+        { numRuns: 40 },
+      );
     } finally {
       await app.close();
     }
