@@ -295,6 +295,14 @@ describe('windows on Redis only', () => {
       '{"v":1,"i":"01J00000000000000000000000","r":"assistant","c":"a2"}',
     );
     const memory = (await boot({ config: { keyPrefix, maxTurns: 2 } })).get(ChatMemoryService);
+    // Before any write there is no hash: windowed reads are chosen from the whole List instead.
+    expect((await memory.getHistory('old', { maxTokens: 1 })).map((m) => m.content)).toEqual([
+      'q2',
+      'a2',
+    ]);
+    expect((await memory.getHistoryPage('old', { limit: 2 })).nextBefore).toBe(
+      '01HZZZZZZZZZZZZZZZZZZZZZZZ',
+    );
     await memory.appendTurn('old', 'q3', 'a3');
     expect(roleContent((await memory.getHistory('old')).slice(2))).toEqual([
       { role: 'user', content: 'q3' },

@@ -51,6 +51,7 @@ import {
   type ChatMemoryStoredRecord,
 } from './store/chat-memory-store.interface.js';
 import { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
+import { selectWindow } from './store/window-selection.js';
 
 /** What keeps the conversations: Redis, the in-memory store, or a store of your own. */
 export type ChatMemoryStoreKind = 'redis' | 'memory' | 'custom';
@@ -632,26 +633,16 @@ export class ChatMemoryService {
     query: ChatMemoryReadQuery,
     prompt: ChatMessage | undefined,
   ): { messages: ChatMessage[]; more: boolean } {
-    let from = 0;
-    let to = messages.length;
-    if (query.maxTokens !== undefined) {
-      let budget =
-        query.maxTokens -
-        (prompt ? this.config.countTokens(prompt) : (query.defaultPromptTokens ?? 0));
-      let start = messages.length;
-      for (let i = messages.length - 1; i >= 0; i--) {
-        budget -= this.config.countTokens(messages[i]);
-        if (messages[i].role !== 'user' && i > 0) continue;
-        if (budget < 0 && start < messages.length) break;
-        start = i;
-      }
-      from = start;
-    }
-    if (query.before !== undefined) {
-      to = messages.findIndex((message) => message.id === query.before);
-    }
-    if (query.limit !== undefined && to - from > query.limit) from = to - query.limit;
-    return { messages: messages.slice(from, Math.max(from, to)), more: from > 0 };
+    const { countTokens } = this.config;
+    const selectable = messages.map((message, i) => ({
+      id: message.id,
+      tokens: countTokens(message),
+      turnStart: message.role === 'user' || i === 0,
+    }));
+    const promptTokens = prompt ? countTokens(prompt) : (query.defaultPromptTokens ?? 0);
+    // `before` was checked to be in the window.
+    const { from, to } = selectWindow(selectable, query, promptTokens)!;
+    return { messages: messages.slice(from, to), more: from > 0 };
   }
 
   /** Checks and encodes a list of messages (`path` names it in errors); ids must not repeat. */

@@ -11,6 +11,7 @@ import {
   type ChatMemoryStoreMessage,
   type ChatMemoryWindow,
 } from './chat-memory-store.interface.js';
+import { selectWindow } from './window-selection.js';
 
 interface Stored {
   readonly entry: string;
@@ -121,31 +122,17 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     const conversation = this.live(key, this.now());
     if (!conversation) return { entries: [], more: false, found: true, selected: true };
     const { pinned, messages } = conversation;
-    let from = 0;
-    let to = messages.length;
-    if (query.maxTokens !== undefined && messages.length > 0) {
-      const budget = query.maxTokens - (pinned ? pinned.tokens : (query.defaultPromptTokens ?? 0));
-      let sum = 0;
-      let start = messages.length;
-      // Walk back turn by turn; the newest turn is always taken.
-      for (let i = messages.length - 1; i >= 0; i--) {
-        sum += messages[i].tokens;
-        if (!messages[i].turnStart) continue;
-        if (sum > budget && start < messages.length) break;
-        start = i;
-      }
-      from = start;
+    if (pinned && query.before !== undefined && pinned.id === query.before) {
+      return { entries: [], more: false, found: true, selected: true };
     }
-    if (query.before !== undefined) {
-      if (pinned && pinned.id === query.before) {
-        return { entries: [], more: false, found: true, selected: true };
-      }
-      const at = messages.findIndex((message) => message.id === query.before);
-      if (at < 0) return { entries: [], more: false, found: false, selected: true };
-      to = at;
-    }
-    if (query.limit !== undefined && to - from > query.limit) from = to - query.limit;
-    const entries = messages.slice(from, Math.max(from, to)).map((message) => message.entry);
+    const range = selectWindow(
+      messages,
+      query,
+      pinned ? pinned.tokens : (query.defaultPromptTokens ?? 0),
+    );
+    if (!range) return { entries: [], more: false, found: false, selected: true };
+    const { from, to } = range;
+    const entries = messages.slice(from, to).map((message) => message.entry);
     if (pinned && (from === 0 || query.maxTokens !== undefined)) entries.unshift(pinned.entry);
     return { entries, more: from > 0, found: true, selected: true };
   }
