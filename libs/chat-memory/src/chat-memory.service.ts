@@ -71,6 +71,8 @@ export class ChatMemoryService {
   readonly storeKind: ChatMemoryStoreKind;
   /** The owner this service is scoped to (`forOwner`), or `null`. */
   readonly owner: string | null = null;
+  /** The owner's keys, for a service scoped to an owner (set with `owner` by `forOwner`). */
+  private ownerKeys: ChatMemoryOwnerKeys | null = null;
 
   constructor(
     @Inject(CHAT_MEMORY_STORE) private readonly store: ChatMemoryStore,
@@ -352,16 +354,12 @@ export class ChatMemoryService {
    * ```
    */
   forOwner(owner: string): ChatMemoryService {
-    this.ownerKeysOf(owner);
+    const keys = this.ownerKeysOf(owner);
     // A plain instance (same shape as this one, so calls stay as fast), with its owner set.
     const scoped = new ChatMemoryService(this.store, this.options);
     (scoped as { owner: string | null }).owner = owner;
+    scoped.ownerKeys = keys;
     return scoped;
-  }
-
-  /** Whether the module has an `owner` resolver. */
-  get ownsByRequest(): boolean {
-    return this.ownerResolver !== null;
   }
 
   /**
@@ -414,7 +412,7 @@ export class ChatMemoryService {
     conversationId: string,
     change: { title?: string | null; metadata?: JsonObject | null },
   ): Promise<boolean> {
-    this.ownerKeysOf(owner);
+    const scoped = this.forOwner(owner);
     assertConversationId(conversationId);
     const { title, metadata } = isObject(change) ? change : ({} as typeof change);
     if (
@@ -431,19 +429,14 @@ export class ChatMemoryService {
       metadataJson = metadata;
     }
     const { updateOwned } = this.ownerStore();
-    const key = this.forOwner(owner).keyOf(conversationId);
+    const key = scoped.keyOf(conversationId);
     return this.call('updateConversation', conversationId, () =>
       updateOwned(key, { title, metadataJson }),
     );
   }
 
   /** Deletes one of `owner`'s conversations and its index entry; resolves to whether it existed. */
-  deleteConversation(owner: string, conversationId: string): Promise<boolean> {
-    try {
-      this.ownerKeysOf(owner);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async deleteConversation(owner: string, conversationId: string): Promise<boolean> {
     return this.forOwner(owner).clear(conversationId);
   }
 
@@ -500,7 +493,7 @@ export class ChatMemoryService {
   ): Promise<ChatMessageBatch> {
     const { window, ttlMs, onEvict } = this.config;
     const key = this.keyOf(conversationId);
-    const owned = this.owner === null ? undefined : this.ownedOf(conversationId);
+    const owned = this.ownedOf(conversationId);
     return this.store.push(key, prepared, window, ttlMs, onEvict !== null, owned).then(
       ({ skipped, evicted, created }) => {
         if (evicted.length > 0 && onEvict) this.evicted(conversationId, key, evicted, onEvict);
@@ -661,16 +654,14 @@ export class ChatMemoryService {
   }
 
   private keyOf(conversationId: string): string {
-    return this.owner === null
+    return this.ownerKeys === null
       ? `${this.config.keyPrefix}:${conversationId}`
-      : `${this.config.keyPrefix}:{${this.owner}}:${conversationId}`;
+      : `${this.ownerKeys.base}:${conversationId}`;
   }
 
   /** For a service scoped to an owner: the owner's keys and the conversation id. */
   private ownedOf(conversationId: string): ChatMemoryOwnedConversation | undefined {
-    return this.owner === null
-      ? undefined
-      : { ...ownerKeys(this.config.keyPrefix, this.owner), conversationId };
+    return this.ownerKeys === null ? undefined : { ...this.ownerKeys, conversationId };
   }
 
   /** The owner's keys, with the checks every owner method makes; throws if owners are not available. */
