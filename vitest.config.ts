@@ -28,6 +28,12 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-chat-memory\/opentelemetry$/,
+        replacement: fileURLToPath(
+          new URL('./libs/chat-memory/src/telemetry/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-chat-memory$/,
         replacement: fileURLToPath(new URL('./libs/chat-memory/src/index.ts', import.meta.url)),
       },

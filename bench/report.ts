@@ -2,6 +2,7 @@ import type { BenchResults, ThroughputRow } from './results.js';
 import { OPERATIONS, type OperationName } from './competitors.js';
 import { HTTP_ADAPTERS, renderHttpMarkdown, type HttpBenchResult } from './http.js';
 import { ownersTargets, renderOwnersMarkdown, type OwnersResult } from './owners.js';
+import { renderTelemetryMarkdown, telemetryTargets, type TelemetryResult } from './telemetry.js';
 import { renderToolsMarkdown, type ToolsResult } from './tools.js';
 import { renderWindowsMarkdown, windowTargets, type WindowsResult } from './windows.js';
 
@@ -82,6 +83,8 @@ export function targets(
   if (windows) rows.push(...windowTargets(windows));
   const owners = results.extra.owners as OwnersResult | undefined;
   if (owners) rows.push(...ownersTargets(owners));
+  const telemetry = results.extra.telemetry as TelemetryResult | undefined;
+  if (telemetry) rows.push(...telemetryTargets(telemetry));
   const http = results.extra.http as HttpBenchResult | undefined;
   for (const adapter of HTTP_ADAPTERS) {
     const rps = (variant: string) =>
@@ -337,6 +340,13 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(renderOwnersMarkdown(ownersResult));
     out.push('');
   }
+  const telemetryResult = results.extra.telemetry as TelemetryResult | undefined;
+  if (telemetryResult) {
+    out.push('## Telemetry off against on, with no OpenTelemetry SDK (issue 13)');
+    out.push('');
+    out.push(renderTelemetryMarkdown(telemetryResult));
+    out.push('');
+  }
   const http = results.extra.http as HttpBenchResult | undefined;
   if (http) {
     out.push('## HTTP: the example chat handler with and without recording');
@@ -350,7 +360,8 @@ export function renderMarkdown(results: BenchResults): string {
     results.roundTrips.length > 0 ||
     results.memory.length > 0 ||
     windowsResult ||
-    ownersResult
+    ownersResult ||
+    telemetryResult
   ) {
     out.push('## Targets');
     out.push('');

@@ -14,6 +14,7 @@ import { describeCommands, startCommandLog, startRoundTripProxy } from './round-
 import type { BenchSettings } from './settings.js';
 import { runHttpBench } from './http.js';
 import { ownersSection } from './owners.js';
+import { telemetrySection } from './telemetry.js';
 import { toolsSection } from './tools.js';
 import { openRespConnections, sendOnIdle } from './resp-driver.js';
 import { encodeText, skippedOf, windowAppendPrefix, windowsSection } from './windows.js';
@@ -519,4 +520,5 @@ export const SECTIONS: Record<string, BenchSection> = {
   tools: toolsSection,
   windows: windowsSection,
   owners: ownersSection,
+  telemetry: telemetrySection,
 };

@@ -62,6 +62,7 @@ export const ALL_SECTIONS = [
   'tools',
   'windows',
   'owners',
+  'telemetry',
   'http',
 ];
 export const ALL_COMPETITORS = [

@@ -2,8 +2,10 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { setupApp } from './app.setup.js';
+import { startConsoleTelemetry } from './telemetry.js';
 
 async function bootstrap(): Promise<void> {
+  startConsoleTelemetry();
   const app = setupApp(await NestFactory.create(AppModule));
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);

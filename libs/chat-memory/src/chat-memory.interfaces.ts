@@ -3,6 +3,7 @@ import type { WIRE_FORMATS } from './chat-memory.constants.js';
 import type { ChatMemoryControllerOptions } from './http/chat-memory-controller.interfaces.js';
 import type { ChatMemoryService } from './chat-memory.service.js';
 import type { ChatMessage } from './chat-message.interfaces.js';
+import type { ChatMemoryTelemetry } from './chat-memory.telemetry.js';
 import type { ChatMemoryStore, ChatMemoryWindow } from './store/chat-memory-store.interface.js';
 
 export type { ChatMessage, ChatRole } from './chat-message.interfaces.js';
@@ -135,6 +136,12 @@ export interface ChatMemoryModuleOptions {
    */
   owner?(request: unknown): string | undefined;
   /**
+   * Observes every `ChatMemoryService` call: `openTelemetry()` from `nestjs-chat-memory/opentelemetry`
+   * makes a span per call and records metrics through `@opentelemetry/api`. Default: unset (nothing
+   * is observed).
+   */
+  telemetry?: ChatMemoryTelemetry;
+  /**
    * A custom store instead of Redis (for example `new InMemoryChatMemoryStore()` for unit tests
    * or running without Redis). When given, no Redis client is created and `CHAT_MEMORY_REDIS` is `null`.
    */
@@ -243,4 +250,5 @@ export interface ResolvedChatMemoryOptions {
   readonly readyTimeoutMs: number;
   readonly config: ResolvedChatMemoryConfig;
   readonly owner: ((request: unknown) => string | undefined) | null;
+  readonly telemetry: ChatMemoryTelemetry | null;
 }

@@ -37,6 +37,7 @@ const KNOWN_KEYS = {
     'config',
     'store',
     'owner',
+    'telemetry',
   ],
   config: [
     'maxTurns',
@@ -138,6 +139,19 @@ export function resolveChatMemoryOptions(input: unknown): ResolvedChatMemoryOpti
   if (owner !== null && resolved.wireFormat === 'ractogateway') {
     fail('owner', OptionMessages.ownerWithRactogateway());
   }
+  const telemetry = options.telemetry ?? null;
+  if (
+    telemetry !== null &&
+    typeof (telemetry as { startOperation?: unknown }).startOperation !== 'function'
+  ) {
+    fail(
+      'telemetry',
+      OptionMessages.expected(
+        'a telemetry integration, such as openTelemetry() from nestjs-chat-memory/opentelemetry',
+        telemetry,
+      ),
+    );
+  }
 
   return Object.freeze({
     source: Object.freeze(source),
@@ -146,6 +160,7 @@ export function resolveChatMemoryOptions(input: unknown): ResolvedChatMemoryOpti
     readyTimeoutMs,
     config: resolved,
     owner: owner as ResolvedChatMemoryOptions['owner'],
+    telemetry,
   });
 }
 

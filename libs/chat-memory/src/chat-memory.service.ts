@@ -50,6 +50,12 @@ import {
   type ChatMemoryStore,
   type ChatMemoryStoredRecord,
 } from './store/chat-memory-store.interface.js';
+import type {
+  ChatMemoryOperation,
+  ChatMemoryOperationObserver,
+  ChatMemoryOperationOutcome,
+  ChatMemoryTelemetry,
+} from './chat-memory.telemetry.js';
 import { InMemoryChatMemoryStore } from './store/in-memory-chat-memory.store.js';
 import { selectWindow } from './store/window-selection.js';
 
@@ -67,6 +73,8 @@ export class ChatMemoryService {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly config: ResolvedChatMemoryConfig;
   private readonly ownerResolver: ((request: unknown) => string | undefined) | null;
+  /** The module's `telemetry` integration, or `null` (then nothing is observed). */
+  private readonly telemetry: ChatMemoryTelemetry | null;
   /** What keeps the conversations: `'redis'`, `'memory'` (`InMemoryChatMemoryStore`) or `'custom'`. */
   readonly storeKind: ChatMemoryStoreKind;
   /** The owner this service is scoped to (`forOwner`), or `null`. */
@@ -80,6 +88,7 @@ export class ChatMemoryService {
   ) {
     this.config = options.config;
     this.ownerResolver = options.owner;
+    this.telemetry = options.telemetry;
     this.storeKind =
       options.source.kind !== 'store'
         ? 'redis'
@@ -144,6 +153,7 @@ export class ChatMemoryService {
     content?: string | ChatContentPart[],
   ): Promise<ChatMessageBatch> {
     // Hot path: not async, one promise layer of our own (see push).
+    const observer = this.telemetry === null ? null : this.start('append', conversationId);
     let prepared: PreparedMessage[];
     try {
       assertConversationId(conversationId);
@@ -161,16 +171,20 @@ export class ChatMemoryService {
         }
       } else if (Array.isArray(roleOrMessages)) {
         // Nothing to store (a provider response with no message, say): no write, no TTL refresh.
-        if (roleOrMessages.length === 0) return Promise.resolve(withDuplicates([], []));
+        if (roleOrMessages.length === 0) {
+          observer?.end({ messagesWritten: 0 });
+          return Promise.resolve(withDuplicates([], []));
+        }
         prepared = this.prepareAll(roleOrMessages as readonly unknown[], 'messages', now);
-        return this.push('append', conversationId, prepared, (i) => `messages[${i}]`);
+        return this.push('append', conversationId, prepared, (i) => `messages[${i}]`, observer);
       } else {
         prepared = [prepareMessage(roleOrMessages, 'message', this.config, now)];
       }
     } catch (error) {
+      observer?.fail(error);
       return Promise.reject(error);
     }
-    return this.push('append', conversationId, prepared, () => 'message');
+    return this.push('append', conversationId, prepared, () => 'message', observer);
   }
 
   /**
@@ -183,6 +197,7 @@ export class ChatMemoryService {
     user: string | ChatMessageInput,
     assistant: string | ChatMessageInput | readonly ChatMessageInput[],
   ): Promise<ChatMessageBatch> {
+    const observer = this.telemetry === null ? null : this.start('appendTurn', conversationId);
     let prepared: PreparedMessage[];
     try {
       assertConversationId(conversationId);
@@ -210,13 +225,18 @@ export class ChatMemoryService {
       }
       assertUniqueIds(prepared, 'assistant');
     } catch (error) {
+      observer?.fail(error);
       return Promise.reject(error);
     }
     const answerPath = Array.isArray(assistant)
       ? (i: number) => `assistant[${i - 1}]`
       : () => 'assistant';
-    return this.push('appendTurn', conversationId, prepared, (i) =>
-      i === 0 ? 'user' : answerPath(i),
+    return this.push(
+      'appendTurn',
+      conversationId,
+      prepared,
+      (i) => (i === 0 ? 'user' : answerPath(i)),
+      observer,
     );
   }
 
@@ -232,7 +252,21 @@ export class ChatMemoryService {
    *   `before` (or the newest ones); the system prompt comes with the page that reaches the start.
    *   See `getHistoryPage` for the cursor of the next page.
    */
-  async getHistory(conversationId: string, options?: ChatHistoryOptions): Promise<ChatMessage[]> {
+  getHistory(conversationId: string, options?: ChatHistoryOptions): Promise<ChatMessage[]> {
+    if (this.telemetry === null) return this.history(conversationId, options);
+    return this.observe(
+      'getHistory',
+      conversationId,
+      () => this.history(conversationId, options),
+      (messages, observer) =>
+        this.readOutcome(messages, observer, options === undefined ? messages.length : undefined),
+    );
+  }
+
+  private async history(
+    conversationId: string,
+    options: ChatHistoryOptions | undefined,
+  ): Promise<ChatMessage[]> {
     if (
       options === undefined ||
       (isObject(options) &&
@@ -263,7 +297,12 @@ export class ChatMemoryService {
     conversationId: string,
     options: ChatHistoryOptions = {},
   ): Promise<ChatHistoryPage> {
-    return this.read(conversationId, options, DEFAULT_PAGE_SIZE);
+    return this.observe(
+      'getHistoryPage',
+      conversationId,
+      () => this.read(conversationId, options, DEFAULT_PAGE_SIZE),
+      (page, observer) => this.readOutcome(page.messages, observer, undefined),
+    );
   }
 
   /** A windowed read; `defaultLimit` applies when `options` has no `limit` (and no `maxTokens`). */
@@ -315,7 +354,19 @@ export class ChatMemoryService {
    * does count against a read's `maxTokens`). Replaces an earlier one; `null` removes it. Resolves
    * to the stored prompt. Refreshes the TTL. Not available with `wireFormat: 'ractogateway'`.
    */
-  async setSystemPrompt(
+  setSystemPrompt(
+    conversationId: string,
+    prompt: string | ChatMessageInput | null,
+  ): Promise<ChatMessage | null> {
+    return this.observe(
+      'setSystemPrompt',
+      conversationId,
+      () => this.pin(conversationId, prompt),
+      (pinned) => ({ messagesWritten: pinned === null ? 0 : 1 }),
+    );
+  }
+
+  private async pin(
     conversationId: string,
     prompt: string | ChatMessageInput | null,
   ): Promise<ChatMessage | null> {
@@ -381,9 +432,16 @@ export class ChatMemoryService {
    * (`null` at the end). One round trip, in time independent of how many conversations Redis holds;
    * expired conversations are left out and their index entries removed.
    */
-  async listConversations(
+  listConversations(
     owner: string,
     options: { limit?: number; cursor?: string } = {},
+  ): Promise<ChatConversationPage> {
+    return this.observe('listConversations', undefined, () => this.list(owner, options), NOTHING);
+  }
+
+  private async list(
+    owner: string,
+    options: { limit?: number; cursor?: string },
   ): Promise<ChatConversationPage> {
     const keys = this.ownerKeysOf(owner);
     const { limit = DEFAULT_LIST_SIZE, cursor } = isObject(options) ? options : {};
@@ -407,7 +465,20 @@ export class ChatMemoryService {
    * Sets (or with `null` removes) the title and/or metadata of one of `owner`'s conversations.
    * Resolves to `false` when it does not exist (nothing is changed).
    */
-  async updateConversation(
+  updateConversation(
+    owner: string,
+    conversationId: string,
+    change: { title?: string | null; metadata?: JsonObject | null },
+  ): Promise<boolean> {
+    return this.observe(
+      'updateConversation',
+      conversationId,
+      () => this.update(owner, conversationId, change),
+      NOTHING,
+    );
+  }
+
+  private async update(
     owner: string,
     conversationId: string,
     change: { title?: string | null; metadata?: JsonObject | null },
@@ -436,8 +507,13 @@ export class ChatMemoryService {
   }
 
   /** Deletes one of `owner`'s conversations and its index entry; resolves to whether it existed. */
-  async deleteConversation(owner: string, conversationId: string): Promise<boolean> {
-    return this.forOwner(owner).clear(conversationId);
+  deleteConversation(owner: string, conversationId: string): Promise<boolean> {
+    return this.observe(
+      'deleteConversation',
+      conversationId,
+      async () => this.forOwner(owner).remove(conversationId),
+      NOTHING,
+    );
   }
 
   /**
@@ -445,7 +521,11 @@ export class ChatMemoryService {
    * each), and resolves to how many there were. Each conversation's keys and index entry go in one
    * atomic step, so a crash part way leaves the rest for a re-run, which is safe.
    */
-  async deleteOwner(owner: string): Promise<number> {
+  deleteOwner(owner: string): Promise<number> {
+    return this.observe('deleteOwner', undefined, () => this.erase(owner), NOTHING);
+  }
+
+  private async erase(owner: string): Promise<number> {
     const keys = this.ownerKeysOf(owner);
     const { eraseOwned } = this.ownerStore();
     let deleted = 0;
@@ -457,7 +537,11 @@ export class ChatMemoryService {
   }
 
   /** Deletes the conversation; resolves to whether it existed. */
-  async clear(conversationId: string): Promise<boolean> {
+  clear(conversationId: string): Promise<boolean> {
+    return this.observe('clear', conversationId, () => this.remove(conversationId), NOTHING);
+  }
+
+  private async remove(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
     const key = this.keyOf(conversationId);
     return this.call('clear', conversationId, () =>
@@ -466,18 +550,32 @@ export class ChatMemoryService {
   }
 
   /** The number of stored entries; `0` when the conversation is missing or expired. */
-  async count(conversationId: string): Promise<number> {
-    assertConversationId(conversationId);
-    const key = this.keyOf(conversationId);
-    return this.call('count', conversationId, () => this.store.length(key));
+  count(conversationId: string): Promise<number> {
+    return this.observe(
+      'count',
+      conversationId,
+      async () => {
+        assertConversationId(conversationId);
+        const key = this.keyOf(conversationId);
+        return this.call('count', conversationId, () => this.store.length(key));
+      },
+      (length) => ({ windowSize: length }),
+    );
   }
 
   /** Seconds until the conversation expires; `null` when it is missing or never expires. */
-  async getTtl(conversationId: string): Promise<number | null> {
-    assertConversationId(conversationId);
-    const key = this.keyOf(conversationId);
-    const ms = await this.call('getTtl', conversationId, () => this.store.ttl(key));
-    return ms === null ? null : ms / 1000;
+  getTtl(conversationId: string): Promise<number | null> {
+    return this.observe(
+      'getTtl',
+      conversationId,
+      async () => {
+        assertConversationId(conversationId);
+        const key = this.keyOf(conversationId);
+        const ms = await this.call('getTtl', conversationId, () => this.store.ttl(key));
+        return ms === null ? null : ms / 1000;
+      },
+      NOTHING,
+    );
   }
 
   /**
@@ -490,12 +588,19 @@ export class ChatMemoryService {
     conversationId: string,
     prepared: PreparedMessage[],
     pathOf: (index: number) => string,
+    observer: ChatMemoryOperationObserver | null,
   ): Promise<ChatMessageBatch> {
     const { window, ttlMs, onEvict } = this.config;
     const key = this.keyOf(conversationId);
     const owned = this.ownedOf(conversationId);
     return this.store.push(key, prepared, window, ttlMs, onEvict !== null, owned).then(
-      ({ skipped, evicted, created }) => {
+      ({ skipped, evicted, created, length, trimmed }) => {
+        observer?.end({
+          messagesWritten: prepared.length - skipped.length,
+          messagesTrimmed: trimmed,
+          messagesEvicted: evicted.length,
+          windowSize: length,
+        });
         if (evicted.length > 0 && onEvict) this.evicted(conversationId, key, evicted, onEvict);
         if (created && this.owner !== null && this.config.generateTitle) {
           this.title(this.owner, conversationId, prepared, this.config.generateTitle);
@@ -508,15 +613,17 @@ export class ChatMemoryService {
         );
       },
       (error: unknown) => {
-        if (error instanceof WindowRuleError) {
-          throw new InvalidMessageError(
-            pathOf(error.index),
-            error.rule === 'orphan'
-              ? MessageMessages.orphanToolResult()
-              : MessageMessages.openToolCalls(),
-          );
-        }
-        throw storeError(operation, conversationId, error);
+        const failure =
+          error instanceof WindowRuleError
+            ? new InvalidMessageError(
+                pathOf(error.index),
+                error.rule === 'orphan'
+                  ? MessageMessages.orphanToolResult()
+                  : MessageMessages.openToolCalls(),
+              )
+            : storeError(operation, conversationId, error);
+        observer?.fail(failure);
+        throw failure;
       },
     );
   }
@@ -688,6 +795,53 @@ export class ChatMemoryService {
     };
   }
 
+  /** Starts observing a call (only when there is a `telemetry` integration). */
+  private start(
+    operation: ChatMemoryOperation,
+    conversationId: string | undefined,
+  ): ChatMemoryOperationObserver {
+    return this.telemetry!.startOperation(operation, {
+      storeKind: this.storeKind,
+      conversationId,
+      owner: this.owner,
+    });
+  }
+
+  /** Runs a call, observed when there is a `telemetry` integration; `outcome` says what it did. */
+  private observe<T>(
+    operation: ChatMemoryOperation,
+    conversationId: string | undefined,
+    run: () => Promise<T>,
+    outcome: (result: T, observer: ChatMemoryOperationObserver) => ChatMemoryOperationOutcome,
+  ): Promise<T> {
+    if (this.telemetry === null) return run();
+    const observer = this.start(operation, conversationId);
+    return run().then(
+      (result) => {
+        observer.end(outcome(result, observer));
+        return result;
+      },
+      (error: unknown) => {
+        observer.fail(error);
+        throw error;
+      },
+    );
+  }
+
+  /** What a read returned; its tokens only for a detailed observer (counting costs work). */
+  private readOutcome(
+    messages: readonly ChatMessage[],
+    observer: ChatMemoryOperationObserver,
+    windowSize: number | undefined,
+  ): ChatMemoryOperationOutcome {
+    let tokensReturned: number | undefined;
+    if (observer.detailed) {
+      tokensReturned = 0;
+      for (const message of messages) tokensReturned += this.config.countTokens(message);
+    }
+    return { messagesReturned: messages.length, windowSize, tokensReturned };
+  }
+
   private async call<T>(
     operation: string,
     conversationId: string,
@@ -702,6 +856,8 @@ export class ChatMemoryService {
 }
 
 const ANSWER_ROLES: readonly ChatRole[] = ['assistant', 'tool'];
+/** The outcome of calls that neither write nor read messages. */
+const NOTHING = (): ChatMemoryOperationOutcome => ({});
 const DEFAULT_PAGE_SIZE = 50;
 const DEFAULT_LIST_SIZE = 20;
 const MAX_LIST_SIZE = 100;

@@ -37,6 +37,13 @@ export type {
   JsonObject,
   JsonValue,
 } from './chat-message.interfaces.js';
+export type {
+  ChatMemoryOperation,
+  ChatMemoryOperationContext,
+  ChatMemoryOperationObserver,
+  ChatMemoryOperationOutcome,
+  ChatMemoryTelemetry,
+} from './chat-memory.telemetry.js';
 export { messageText } from './chat-message.codec.js';
 export { estimateTokens } from './chat-message.tokens.js';
 export {

@@ -33,6 +33,8 @@ export interface ChatMemoryPushResult {
   readonly evicted: readonly string[];
   /** Whether this write created an owned conversation (its first write). */
   readonly created?: boolean;
+  /** How many entries the window dropped (whether or not they were asked for), for telemetry. */
+  readonly trimmed?: number;
 }
 
 /** Where an owner's conversations are listed: their index key, and the prefix of their keys. */

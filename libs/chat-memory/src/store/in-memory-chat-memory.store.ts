@@ -87,6 +87,7 @@ export class InMemoryChatMemoryStore implements ChatMemoryStore {
     return {
       ...result,
       evicted: returnEvicted ? result.evicted : [],
+      trimmed: result.evicted.length,
       created: created && conversation.createdAt !== undefined,
     };
   }

@@ -117,7 +117,7 @@ end
  * the index, and gives the index the TTL too.
  *
  * Reply: `{ list length, number skipped, 1 if this write created an owned conversation's record
- * (else 0), skipped indexes..., evicted entries... }`.
+ * (else 0), number of entries the window dropped, skipped indexes..., evicted entries... }`.
  */
 export const WINDOW_APPEND_SCRIPT = `
 local L, H = KEYS[1], KEYS[2]
@@ -202,7 +202,7 @@ for j = 1, count do
   pos = pos + 5 + nc
 end
 
-local del, evicted, created = {}, {}, 0
+local del, evicted, created, trimmed = {}, {}, 0, 0
 if #add > 0 then
   len = redis.call('RPUSH', L, unpack(add))
   if len ~= expected + #add then
@@ -227,7 +227,8 @@ if #add > 0 then
       if wantEv then evicted[#evicted + 1] = popped[x] end
     end
     for t = f, c - 1 do del[#del + 1] = 't' .. t end
-    len = len - (cs - b)
+    trimmed = cs - b
+    len = len - trimmed
     b, q, f = cs, ck, c
   end
   for x = 1, #calls do
@@ -268,7 +269,7 @@ if ttl > 0 and len > 0 then
   redis.call('PEXPIRE', H, ttl)
   if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
-local reply = {len, #skipped, created}
+local reply = {len, #skipped, created, trimmed}
 for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
 for x = 1, #evicted do reply[#reply + 1] = evicted[x] end
 return reply
@@ -397,16 +398,17 @@ return reply
  * whose list is also written by the Python original, so it keeps no hash. KEYS: list. ARGV: max
  * messages, `1` to return evicted entries, TTL in ms (0: leave expiry alone), entries. Pushes,
  * keeps the last max messages, then drops entries before the first user message, if there is one.
- * Reply: `{ list length, 0, 0, evicted entries... }`.
+ * Reply: `{ list length, 0, 0, entries dropped, evicted entries... }`.
  */
 export const COMPAT_APPEND_SCRIPT = `
 local L = KEYS[1]
 local max, wantEv, ttl = tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3])
 local n = redis.call('RPUSH', L, unpack(ARGV, 4))
-local reply = {n, 0, 0}
+local reply = {n, 0, 0, 0}
 if n > max then
   local popped = redis.call('LPOP', L, n - max)
   n = max
+  reply[4] = #popped
   if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
   local all = redis.call('LRANGE', L, 0, -1)
   local first = 0
@@ -416,6 +418,7 @@ if n > max then
   if first > 1 then
     popped = redis.call('LPOP', L, first - 1)
     n = n - (first - 1)
+    reply[4] = reply[4] + #popped
     if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
   end
 end

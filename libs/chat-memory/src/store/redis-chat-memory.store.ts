@@ -29,15 +29,19 @@ function ruleError(error: unknown): unknown {
   return match ? new WindowRuleError(match[1] as 'orphan' | 'open', Number(match[2])) : error;
 }
 
-/** The reply of an append script: `{ length, skipped count, created, skipped..., evicted... }`. */
+/**
+ * The reply of an append script: `{ length, skipped count, created, trimmed count, skipped...,
+ * evicted... }`.
+ */
 function pushResult(reply: unknown[]): ChatMemoryPushResult {
   const skippedCount = reply[1] as number;
-  const rest = 3 + skippedCount;
+  const rest = 4 + skippedCount;
   return {
     length: reply[0] as number,
-    skipped: skippedCount === 0 ? [] : (reply.slice(3, rest) as number[]),
+    skipped: skippedCount === 0 ? [] : (reply.slice(4, rest) as number[]),
     evicted: reply.length > rest ? (reply.slice(rest) as string[]) : [],
     created: reply[2] === 1,
+    trimmed: reply[3] as number,
   };
 }
 
