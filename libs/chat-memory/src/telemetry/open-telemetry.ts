@@ -99,6 +99,8 @@ class OpenTelemetryIntegration implements ChatMemoryTelemetry {
   private readonly includeIds: boolean;
   private readonly meterProvider: MeterProvider | undefined;
   private made: Instruments | undefined;
+  /** `{ operation, store }` attributes, made once per pair (they go on every span and metric). */
+  private readonly labels = new Map<string, Attributes>();
 
   constructor(options: ChatMemoryOpenTelemetryOptions) {
     this.includeIds = options.includeIds === true;
@@ -146,11 +148,10 @@ class OpenTelemetryIntegration implements ChatMemoryTelemetry {
     operation: ChatMemoryOperation,
     context: ChatMemoryOperationContext,
   ): ChatMemoryOperationObserver {
-    const attributes: Attributes = {
-      [ChatMemoryAttributes.OPERATION]: operation,
-      [ChatMemoryAttributes.STORE]: context.storeKind,
-    };
+    const labels = this.labelsOf(operation, context.storeKind);
+    let attributes = labels;
     if (this.includeIds) {
+      attributes = { ...labels };
       if (context.conversationId !== undefined) {
         attributes[ChatMemoryAttributes.CONVERSATION_ID] = context.conversationId;
       }
@@ -160,7 +161,20 @@ class OpenTelemetryIntegration implements ChatMemoryTelemetry {
       kind: SpanKind.INTERNAL,
       attributes,
     });
-    return new OperationObserver(this.instruments, span, operation, context.storeKind);
+    return new OperationObserver(this.instruments, span, labels);
+  }
+
+  private labelsOf(operation: ChatMemoryOperation, storeKind: string): Attributes {
+    const name = `${operation} ${storeKind}`;
+    let labels = this.labels.get(name);
+    if (labels === undefined) {
+      labels = Object.freeze({
+        [ChatMemoryAttributes.OPERATION]: operation,
+        [ChatMemoryAttributes.STORE]: storeKind,
+      });
+      this.labels.set(name, labels);
+    }
+    return labels;
   }
 }
 
@@ -172,8 +186,7 @@ class OperationObserver implements ChatMemoryOperationObserver {
   constructor(
     private readonly instruments: Instruments,
     private readonly span: Span,
-    private readonly operation: ChatMemoryOperation,
-    private readonly storeKind: string,
+    private readonly labels: Attributes,
   ) {
     this.detailed = span.isRecording();
   }
@@ -182,7 +195,7 @@ class OperationObserver implements ChatMemoryOperationObserver {
     if (this.ended) return;
     this.ended = true;
     const seconds = (performance.now() - this.startedAt) / 1000;
-    const labels = this.labels();
+    const { labels } = this;
     const { messagesWritten, messagesTrimmed, messagesEvicted } = outcome;
     const { instruments, span } = this;
     if (this.detailed) {
@@ -210,16 +223,9 @@ class OperationObserver implements ChatMemoryOperationObserver {
     this.span.setStatus({ code: SpanStatusCode.ERROR });
     this.span.end();
     this.instruments.duration.record(seconds, {
-      ...this.labels(),
+      ...this.labels,
       [ChatMemoryAttributes.ERROR_TYPE]: type,
     });
-  }
-
-  private labels(): Attributes {
-    return {
-      [ChatMemoryAttributes.OPERATION]: this.operation,
-      [ChatMemoryAttributes.STORE]: this.storeKind,
-    };
   }
 }
 
