@@ -55,6 +55,24 @@ const fromQuery: RecordChatTurnOptions = {
   onRecordError,
 };
 
+/** An agent's stream: its steps as `{ type: 'step', data: message }` events, its words as `{ data }`. */
+const agentStream: RecordChatTurnOptions = {
+  ...fromQuery,
+  chunk: (event) => (event as MessageEvent).data as string | ChatMessageInput,
+};
+const CALL_STEP: MessageEvent = {
+  type: 'step',
+  data: {
+    role: 'assistant',
+    content: '',
+    toolCalls: [{ id: 'call-1', name: 'calculator', arguments: '{"expression":"6*7"}' }],
+  },
+};
+const RESULT_STEP: MessageEvent = {
+  type: 'step',
+  data: { role: 'tool', toolCallId: 'call-1', name: 'calculator', content: '42' },
+};
+
 @Controller('chat')
 @RecordChatTurn({ onRecordError })
 class RecordingController {
@@ -129,6 +147,31 @@ class RecordingController {
       take(words.length),
       map((i) => ({ data: i === 0 ? words[i] : ` ${words[i]}` })),
     );
+  }
+
+  @Sse(':conversationId/sse-agent')
+  @RecordChatTurn(agentStream)
+  sseAgent(): Observable<MessageEvent> {
+    const events = [CALL_STEP, RESULT_STEP, { data: 'It is' }, { data: ' 42.' }];
+    return interval(5).pipe(
+      take(events.length),
+      map((i) => events[i]),
+    );
+  }
+
+  @Sse(':conversationId/sse-agent-endless')
+  @RecordChatTurn(agentStream)
+  sseAgentEndless(): Observable<MessageEvent> {
+    return interval(20).pipe(
+      map((i) => (i === 0 ? CALL_STEP : i === 1 ? RESULT_STEP : { data: `w${i - 2} ` })),
+    );
+  }
+
+  /** A tool call, then nothing: the tool never answers. */
+  @Sse(':conversationId/sse-agent-stuck')
+  @RecordChatTurn(agentStream)
+  sseAgentStuck(): Observable<MessageEvent> {
+    return interval(20).pipe(map((i) => (i === 0 ? CALL_STEP : { data: '' })));
   }
 
   @Sse(':conversationId/sse-history')
@@ -470,6 +513,60 @@ describe.each(HTTP_ADAPTERS)('@RecordChatTurn on %s', (_name, adapter) => {
     expect(assistant.role).toBe('assistant');
     expect(assistant.content).toMatch(/^w0 w1 w2 (w\d+ )* \[interrupted\]$/);
     expect(assistant.metadata).toEqual({ interrupted: true });
+  });
+
+  it('records the agent steps a stream sent, in order, with its text as the answer', async () => {
+    const res = await request(url).get('/chat/s6/sse-agent?message=6*7').expect(200);
+    expect(res.text).toContain('event: step');
+    const history = await memory.getHistory('s6');
+    expect(
+      history.map(({ role, content, toolCalls, toolCallId }) => ({
+        role,
+        content,
+        toolCalls,
+        toolCallId,
+      })),
+    ).toEqual(
+      [
+        { role: 'user', content: '6*7' },
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: (CALL_STEP.data as ChatMessageInput).toolCalls,
+        },
+        { role: 'tool', content: '42', toolCallId: 'call-1' },
+        { role: 'assistant', content: 'It is 42.' },
+      ].map((m) => ({ toolCalls: undefined, toolCallId: undefined, ...m })),
+    );
+  });
+
+  it('keeps the finished steps of an agent stream the client left, and marks its text', async () => {
+    await readThenDisconnect(`${url}/chat/s7/sse-agent-endless?message=go`, 'w1 ');
+    await expect
+      .poll(() => memory.getHistory('s7'), { timeout: 5000, interval: 50 })
+      .toHaveLength(4);
+    const [, call, result, answer] = await memory.getHistory('s7');
+    expect([call.toolCalls?.[0].id, result.toolCallId]).toEqual(['call-1', 'call-1']);
+    expect(answer.content).toMatch(/^w0 w1 (w\d+ )* \[interrupted\]$/);
+    expect(answer.metadata).toEqual({ interrupted: true });
+  });
+
+  it('drops a tool call still waiting for its result when the client leaves, so the next turn is taken', async () => {
+    await readThenDisconnect(`${url}/chat/s8/sse-agent-stuck?message=stuck`, 'call-1');
+    await expect
+      .poll(() => memory.getHistory('s8'), { timeout: 5000, interval: 50 })
+      .toHaveLength(2);
+    const [user, answer] = await memory.getHistory('s8');
+    expect(user.content).toBe('stuck');
+    expect(answer).toMatchObject({
+      role: 'assistant',
+      content: ' [interrupted]',
+      metadata: { interrupted: true },
+    });
+    expect(answer.toolCalls).toBeUndefined();
+    await memory.appendTurn('s8', 'again', 'fine');
+    expect(await memory.count('s8')).toBe(4);
+    expect(recordErrors).toEqual([]);
   });
 
   it('records nothing for an interrupted stream with onDisconnect: skip', async () => {

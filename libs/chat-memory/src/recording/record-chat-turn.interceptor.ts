@@ -214,13 +214,10 @@ export abstract class RecordChatTurnInterceptor
       interrupted: (text: StreamText) => {
         if ((turn.options.onDisconnect ?? 'record') === 'skip') return Promise.resolve();
         const marker = turn.options.interruptedMarker ?? DEFAULT_INTERRUPTED_MARKER;
-        return this.record(turn, () => {
-          const content = `${text.finish()}${marker}`;
-          // The Python format has no metadata: the marker alone says it there.
-          return turn.memory.wireFormat === 'ractogateway'
-            ? content
-            : { role: 'assistant', content, metadata: { interrupted: true } };
-        });
+        // The Python format has no metadata: the marker alone says it there.
+        return this.record(turn, () =>
+          text.interrupted(marker, turn.memory.wireFormat === 'ractogateway'),
+        );
       },
     };
   }

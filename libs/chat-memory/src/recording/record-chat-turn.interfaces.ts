@@ -1,3 +1,4 @@
+import type { ChatMessageInput } from '../chat-message.interfaces.js';
 /**
  * The request as the recording interceptor sees it: the framework request of Express or
  * Fastify, both of which carry `params`, `query`, `body` and (lower-case) `headers`.
@@ -52,12 +53,18 @@ export interface RecordChatTurnOptions {
    */
   answer?: (result: unknown, request: ChatTurnRequest) => unknown;
   /**
-   * The text of one chunk of a stream (an `@Sse()` Observable or an async iterable), or
-   * `undefined` to leave it out of the answer. Default: a string as it is, bytes decoded as
-   * UTF-8, the `data` of an object whose `data` is a string (an SSE `MessageEvent`); anything
-   * else is left out.
+   * What one chunk of a stream (an `@Sse()` Observable or an async iterable) adds to the answer:
+   * its text; or a message, for an agent step sent whole (an assistant message with `toolCalls`,
+   * a `tool` result), stored in order with the text around it; or `undefined` to leave it out.
+   * Default: a string as it is, bytes decoded as UTF-8, the `data` of an object whose `data` is a
+   * string (an SSE `MessageEvent`); anything else is left out.
+   *
+   * ```ts
+   * // Steps sent as `{ type: 'step', data: message }` events, the answer's words as `{ data: word }`.
+   * chunk: (event) => (event as MessageEvent).data as string | ChatMessageInput,
+   * ```
    */
-  chunk?: (chunk: unknown) => string | undefined;
+  chunk?: (chunk: unknown) => string | ChatMessageInput | undefined;
   /**
    * What to do with a stream the client left before it completed: `'record'` stores what was
    * sent so far followed by `interruptedMarker`, as an assistant message with
