@@ -154,7 +154,8 @@ async function writeOwned(
       const replies = (await pipeline.exec()) ?? [];
       for (const [error, reply] of replies) {
         if (error) throw error;
-        // { length, skipped, created }: nothing skipped, the record created on the first message.
+        // { length, skipped, 2 * trimmed + created }: nothing skipped or trimmed, the record created
+        // on the first message.
         const [length, skipped, created] = reply as number[];
         if (length !== k + 1 || skipped !== 0 || created !== (k === 0 ? 1 : 0)) {
           throw new Error(`owned write ${k}: reply ${JSON.stringify(reply)}`);

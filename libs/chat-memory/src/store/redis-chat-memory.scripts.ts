@@ -116,8 +116,9 @@ end
  * something sets the record's `uA` (and `cA` the first time) to Redis' clock, scores the id in
  * the index, and gives the index the TTL too.
  *
- * Reply: `{ list length, number skipped, 1 if this write created an owned conversation's record
- * (else 0), number of entries the window dropped, skipped indexes..., evicted entries... }`.
+ * Reply: `{ list length, number skipped, 2 * the number of entries the window dropped + (1 if this
+ * write created an owned conversation's record, else 0), skipped indexes..., evicted entries... }`
+ * (two numbers in one element: each element of a reply costs the client more than the script).
  */
 export const WINDOW_APPEND_SCRIPT = `
 local L, H = KEYS[1], KEYS[2]
@@ -269,7 +270,7 @@ if ttl > 0 and len > 0 then
   redis.call('PEXPIRE', H, ttl)
   if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
-local reply = {len, #skipped, created, trimmed}
+local reply = {len, #skipped, 2 * trimmed + created}
 for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
 for x = 1, #evicted do reply[#reply + 1] = evicted[x] end
 return reply
@@ -398,17 +399,17 @@ return reply
  * whose list is also written by the Python original, so it keeps no hash. KEYS: list. ARGV: max
  * messages, `1` to return evicted entries, TTL in ms (0: leave expiry alone), entries. Pushes,
  * keeps the last max messages, then drops entries before the first user message, if there is one.
- * Reply: `{ list length, 0, 0, entries dropped, evicted entries... }`.
+ * Reply: `{ list length, 0, 2 * entries dropped, evicted entries... }`.
  */
 export const COMPAT_APPEND_SCRIPT = `
 local L = KEYS[1]
 local max, wantEv, ttl = tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3])
 local n = redis.call('RPUSH', L, unpack(ARGV, 4))
-local reply = {n, 0, 0, 0}
+local reply = {n, 0, 0}
 if n > max then
   local popped = redis.call('LPOP', L, n - max)
   n = max
-  reply[4] = #popped
+  reply[3] = 2 * #popped
   if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
   local all = redis.call('LRANGE', L, 0, -1)
   local first = 0
@@ -418,7 +419,7 @@ if n > max then
   if first > 1 then
     popped = redis.call('LPOP', L, first - 1)
     n = n - (first - 1)
-    reply[4] = reply[4] + #popped
+    reply[3] = reply[3] + 2 * #popped
     if wantEv then for x = 1, #popped do reply[#reply + 1] = popped[x] end end
   end
 end

@@ -30,18 +30,19 @@ function ruleError(error: unknown): unknown {
 }
 
 /**
- * The reply of an append script: `{ length, skipped count, created, trimmed count, skipped...,
- * evicted... }`.
+ * The reply of an append script: `{ length, skipped count, 2 * trimmed count + created,
+ * skipped..., evicted... }`.
  */
 function pushResult(reply: unknown[]): ChatMemoryPushResult {
   const skippedCount = reply[1] as number;
-  const rest = 4 + skippedCount;
+  const rest = 3 + skippedCount;
+  const trimmedAndCreated = reply[2] as number;
   return {
     length: reply[0] as number,
-    skipped: skippedCount === 0 ? [] : (reply.slice(4, rest) as number[]),
+    skipped: skippedCount === 0 ? [] : (reply.slice(3, rest) as number[]),
     evicted: reply.length > rest ? (reply.slice(rest) as string[]) : [],
-    created: reply[2] === 1,
-    trimmed: reply[3] as number,
+    created: trimmedAndCreated % 2 === 1,
+    trimmed: Math.floor(trimmedAndCreated / 2),
   };
 }
 
