@@ -1,5 +1,5 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { ChatMemoryService } from 'nestjs-chat-memory';
+import { ChatMemoryService, estimateTokens, type ChatMessage } from 'nestjs-chat-memory';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
@@ -12,6 +12,18 @@ import {
 import { redisUrl, uniquePrefix } from './support/helpers.js';
 
 const ADMIN = { 'x-api-key': 'test-admin-key' };
+/** The user the tests sign in as (the example's demo sign-in: a name in a cookie). */
+const USER = 'tester';
+
+/** A supertest agent: it keeps the cookies it is given, like a browser. */
+type Agent = ReturnType<typeof request.agent>;
+
+/** An agent signed in as `name` (`POST /session`, which sets the `chat_user` cookie). */
+async function signedIn(url: string, name: string): Promise<Agent> {
+  const agent = request.agent(url);
+  await agent.post('/session').send({ name }).expect(200, { name });
+  return agent;
+}
 
 /** A message as the history returns it: with the id and time the library assigned. */
 const stored = (role: string, content: unknown, fields: Record<string, unknown> = {}) => ({
@@ -50,28 +62,29 @@ const cases = stores.flatMap(([store, env]) =>
 describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapter) => {
   let app: INestApplication;
   let url: string;
+  /** Signed in as `USER`: every chat route reads and writes that user's conversations. */
+  let user: Agent;
   beforeAll(async () => {
     ({ app, url } = await startApp(env(), adapter));
+    user = await signedIn(url, USER);
   });
   afterAll(async () => {
     await app.close();
   });
 
-  const history = (id: string) =>
-    request(url).get(`/chat-memory/conversations/${id}/messages`).set(ADMIN);
-  const sendAiSdk = (id: string, body: object) =>
-    request(url).post(`/chat/${id}/ai-sdk`).send(body);
+  const history = (id: string) => user.get(`/chat-memory/conversations/${id}/messages`).set(ADMIN);
+  const sendAiSdk = (id: string, body: object) => user.post(`/chat/${id}/ai-sdk`).send(body);
 
   it('answers, remembers the turn, and uses the history in later answers', async () => {
-    await request(url)
+    await user
       .post('/chat/conv-1')
       .send({ message: 'Hello, my name is Ada' })
       .expect(200, { reply: 'Nice to meet you, Ada! I will remember that.' });
-    await request(url)
+    await user
       .post('/chat/conv-1')
       .send({ message: "What's my name?" })
       .expect(200, { reply: 'Your name is Ada.' });
-    await request(url)
+    await user
       .post('/chat/other')
       .send({ message: "What's my name?" })
       .expect(200)
@@ -87,10 +100,10 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
   });
 
   it('summarizes what slid out of the window (CHAT_MAX_TURNS=3) into the pinned prompt, with onEvict', async () => {
-    await request(url).post('/chat/window').send({ message: 'my name is Grace' }).expect(200);
-    await request(url).post('/chat/window').send({ message: 'what is 6 * 7?' }).expect(200);
+    await user.post('/chat/window').send({ message: 'my name is Grace' }).expect(200);
+    await user.post('/chat/window').send({ message: 'what is 6 * 7?' }).expect(200);
     for (const message of ['one', 'two', 'three']) {
-      await request(url).post('/chat/window').send({ message }).expect(200);
+      await user.post('/chat/window').send({ message }).expect(200);
     }
     // The hook runs after the write: wait for the summary to be pinned.
     await expect
@@ -102,29 +115,30 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
       'system',
       ...Array.from({ length: 3 }, () => ['user', 'assistant']).flat(),
     ]);
-    await request(url)
+    await user
       .post('/chat/window')
       .send({ message: 'what is my name?' })
       .expect(200, { reply: 'Your name is Grace (from my summary of earlier turns).' });
-    await request(url)
+    await user
       .post('/chat/window')
       .send({ message: 'what did you calculate before?' })
       .expect(200, { reply: 'Before, I calculated 6 * 7 = 42.' });
   });
 
   it('answers 400 to an invalid body or conversation id, and stores nothing', async () => {
-    await request(url).post('/chat/bad').send({}).expect(400);
-    await request(url).post('/chat/bad').send({ message: 42 }).expect(400);
-    await request(url).post('/chat/bad').send({ message: 'x', role: 'system' }).expect(400);
-    const res = await request(url).post('/chat/has%20space').send({ message: 'hi' }).expect(400);
+    await user.post('/chat/bad').send({}).expect(400);
+    await user.post('/chat/bad').send({ message: 42 }).expect(400);
+    await user.post('/chat/bad').send({ message: 'x', role: 'system' }).expect(400);
+    const res = await user.post('/chat/has%20space').send({ message: 'hi' }).expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, field: 'conversationId' });
-    await request(url).get('/chat/bad/stream').expect(400);
-    await history('bad').expect(200, []);
+    await user.get('/chat/bad/stream').expect(400);
+    // The user has no such conversation: the conversations API answers 404.
+    await history('bad').expect(404);
   });
 
   it('streams the answer word by word and records it once the stream ends', async () => {
-    await request(url).post('/chat/s1').send({ message: 'my name is Linus' }).expect(200);
-    const res = await request(url).get('/chat/s1/stream?message=what%20is%20my%20name').expect(200);
+    await user.post('/chat/s1').send({ message: 'my name is Linus' }).expect(200);
+    const res = await user.get('/chat/s1/stream?message=what%20is%20my%20name').expect(200);
     expect(res.headers['content-type']).toMatch(/text\/event-stream/);
     const events = [...res.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
     expect(events).toEqual(['Your ', 'name ', 'is ', 'Linus.']);
@@ -135,9 +149,55 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     ]);
   });
 
+  it('streams the tool steps as `step` events, then the answer, and stores them all in order', async () => {
+    const res = await user.get(`/chat/s3/stream?message=${encodeURIComponent('What is 12 * 7?')}`);
+    expect(res.status).toBe(200);
+    // Each event: its type (`event:`, `message` when absent) and its data.
+    const events = res.text
+      .split('\n\n')
+      .filter((block) => block.includes('data: '))
+      .map((block) => ({
+        type: /^event: (.*)$/m.exec(block)?.[1] ?? 'message',
+        data: /^data: (.*)$/m.exec(block)?.[1],
+      }));
+    const callId = JSON.parse(events[0].data ?? '{}').toolCalls?.[0]?.id;
+    expect(events).toEqual([
+      {
+        type: 'step',
+        data: JSON.stringify({
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: callId, name: 'calculator', arguments: '{"expression":"12 * 7"}' }],
+        }),
+      },
+      {
+        type: 'step',
+        data: JSON.stringify({
+          role: 'tool',
+          toolCallId: callId,
+          name: 'calculator',
+          content: '84',
+        }),
+      },
+      ...['12 ', '* ', '7 ', '= ', '84'].map((data) => ({ type: 'message', data })),
+    ]);
+    // The owner's history (the cookie's user): the message, the tool call, its result, the answer.
+    const turn = (await user.get('/chat/s3/history').expect(200)).body;
+    expect(turn).toEqual([
+      stored('user', 'What is 12 * 7?'),
+      stored('assistant', '', {
+        toolCalls: [{ id: callId, name: 'calculator', arguments: '{"expression":"12 * 7"}' }],
+      }),
+      stored('tool', '84', { toolCallId: callId, name: 'calculator' }),
+      stored('assistant', '12 * 7 = 84'),
+    ]);
+  });
+
   it('records what was streamed, marked, when the client leaves early', async () => {
     const long = 'a b c d e f g h i j k l m n o p q r s t u v w x y z';
-    await readThenDisconnect(`${url}/chat/s2/stream?message=${encodeURIComponent(long)}`, 'said');
+    await readThenDisconnect(`${url}/chat/s2/stream?message=${encodeURIComponent(long)}`, 'said', {
+      headers: { cookie: `chat_user=${USER}` },
+    });
     await expect
       .poll(async () => (await history('s2')).body, { timeout: 5000, interval: 50 })
       .toHaveLength(2);
@@ -148,10 +208,7 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
   });
 
   it('calls the calculator, stores the tool call, result and answer, and replays them later', async () => {
-    const res = await request(url)
-      .post('/chat/calc')
-      .send({ message: 'What is 12 * 7?' })
-      .expect(200);
+    const res = await user.post('/chat/calc').send({ message: 'What is 12 * 7?' }).expect(200);
     expect(res.body.reply).toBe('12 * 7 = 84');
     expect(res.body.steps.map((m: { role: string }) => m.role)).toEqual([
       'assistant',
@@ -173,18 +230,18 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     expect(new Set(turn.map((m: { id: string }) => m.id)).size).toBe(4);
 
     // The model reads the stored calls and results back from the history.
-    await request(url)
+    await user
       .post('/chat/calc')
       .send({ message: 'What did you calculate before?' })
       .expect(200, { reply: 'Before, I calculated 12 * 7 = 84.' });
-    const next = await request(url)
+    const next = await user
       .post('/chat/calc')
       .send({ message: 'and what is that + 1?' })
       .expect(200);
     expect(next.body.reply).toBe('84 + 1 = 85');
     expect(next.body.steps[0].toolCalls[0].arguments).toBe('{"expression":"84 + 1"}');
     // The same question elsewhere has no earlier result to use.
-    await request(url)
+    await user
       .post('/chat/calc-empty')
       .send({ message: 'what is that + 1?' })
       .expect(200)
@@ -192,7 +249,7 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
   });
 
   it('stores a failed calculation as the tool result the answer reports', async () => {
-    const res = await request(url)
+    const res = await user
       .post('/chat/calc-error')
       .send({ message: 'calculate 1 / (2 - 2)' })
       .expect(200);
@@ -285,7 +342,7 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     ]);
 
     // The conversation as UIMessages (what useChat() loads): one UIMessage per agent turn.
-    const ui = await request(url).get('/chat/ai/ai-sdk').expect(200);
+    const ui = await user.get('/chat/ai/ai-sdk').expect(200);
     expect(ui.body.map((m: { id: string; role: string }) => [m.role, m.id])).toEqual([
       ['user', 'u1'],
       ['assistant', turn[1].id],
@@ -306,7 +363,7 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
     ]);
 
     // The plain route shares the conversation.
-    await request(url)
+    await user
       .post('/chat/ai')
       .send({ message: 'what is that * 2' })
       .expect(200)
@@ -323,36 +380,156 @@ describe.each(cases)('example chat app on %s, %s', (_store, _adapter, env, adapt
       messages: [userUI('u', 'hi'), { id: 'a', role: 'assistant', parts: [] }],
     }).expect(400);
     expect(res.body.message).toMatch(/must be the user message/);
-    await history('ai-bad').expect(200, []);
+    await history('ai-bad').expect(404);
   });
 
   it('keeps the conversations API behind the x-api-key guard', async () => {
-    await request(url).post('/chat/g1').send({ message: 'secret stuff' }).expect(200);
-    await request(url).get('/chat-memory/conversations/g1/messages').expect(403);
-    await request(url)
-      .get('/chat-memory/conversations/g1/messages')
-      .set('x-api-key', 'wrong')
-      .expect(403);
-    await request(url).delete('/chat-memory/conversations/g1').expect(403);
-    await request(url)
+    await user.post('/chat/g1').send({ message: 'secret stuff' }).expect(200);
+    await user.get('/chat-memory/conversations/g1/messages').expect(403);
+    await user.get('/chat-memory/conversations/g1/messages').set('x-api-key', 'wrong').expect(403);
+    await user.delete('/chat-memory/conversations/g1').expect(403);
+    await user
       .get('/chat-memory/conversations/g1')
       .set(ADMIN)
       .expect(200, { conversationId: 'g1', count: 2, ttlSeconds: null });
-    await request(url).delete('/chat-memory/conversations/g1').set(ADMIN).expect(204);
-    expect(await app.get(ChatMemoryService).count('g1')).toBe(0);
+    await user.delete('/chat-memory/conversations/g1').set(ADMIN).expect(204);
+    expect(await app.get(ChatMemoryService).forOwner(USER).count('g1')).toBe(0);
+  });
+
+  it('serves the chat page, its script and its styles, with their content types and nothing from elsewhere', async () => {
+    const page = await request(url).get('/').expect(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // Every file the page loads is the app's own (the favicon is a blank data: URL).
+    expect([...page.text.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      'data:,',
+      '/styles.css',
+      '/app.js',
+    ]);
+    const script = await request(url).get('/app.js').expect(200);
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(script.text).toContain('new EventSource(');
+    const styles = await request(url).get('/styles.css').expect(200);
+    expect(styles.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(styles.text).toContain('.message.tool-call');
+    await request(url).get('/index.html').expect(404);
+    await request(url).get('/../package.json').expect(404);
+  });
+
+  it('signs in with a name in an HttpOnly, SameSite=Lax cookie, and signs out', async () => {
+    const res = await request(url)
+      .post('/session')
+      .send({ name: 'ada' })
+      .expect(200, { name: 'ada' });
+    expect(res.headers['set-cookie']).toEqual([
+      'chat_user=ada; Path=/; Max-Age=604800; HttpOnly; SameSite=Lax',
+    ]);
+    await request(url)
+      .get('/session')
+      .set('Cookie', 'x=1; chat_user=ada')
+      .expect(200, { name: 'ada' });
+    await request(url).get('/session').expect(200, { name: null });
+    const out = await request(url).delete('/session').set('Cookie', 'chat_user=ada').expect(204);
+    expect(out.headers['set-cookie']).toEqual([
+      'chat_user=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax',
+    ]);
+    // Names are short and of safe characters only.
+    for (const name of ['', 'a b', '<b>', 'x'.repeat(33), '-x', 'é', 42, null]) {
+      await request(url).post('/session').send({ name }).expect(400);
+    }
+    await request(url).post('/session').send({ name: 'ada', admin: true }).expect(400);
+  });
+
+  it('answers 401 on every memory route without a signed-in user, and stores nothing', async () => {
+    for (const cookie of ['', 'chat_user=', 'chat_user=a%20b', 'chat_user=<b>', 'user=ada']) {
+      const as = (test: request.Test) => test.set('Cookie', cookie);
+      const responses = await Promise.all([
+        as(request(url).post('/chat/anon')).send({ message: 'hi' }),
+        as(request(url).get('/chat/anon/stream?message=hi')),
+        as(request(url).get('/chat/anon/history')),
+        as(request(url).get('/chat/anon/window')),
+        as(request(url).get('/chat')),
+        as(request(url).post('/chat/anon/ai-sdk')).send({ messages: [userUI('u', 'hi')] }),
+        as(request(url).get('/chat/anon/ai-sdk')),
+        as(request(url).get('/chat-memory/conversations/anon/messages')).set(ADMIN),
+      ]);
+      expect(responses.map((r) => [r.status, r.body.error])).toEqual(
+        responses.map(() => [401, 'Unauthorized']),
+      );
+    }
+    expect(await app.get(ChatMemoryService).count('anon')).toBe(0);
+  });
+
+  it("keeps users' conversations apart, and lists each user's with its memory window", async () => {
+    const ada = await signedIn(url, 'ada');
+    const bob = await signedIn(url, 'bob');
+    // The same conversation id, two conversations.
+    await ada.post('/chat/shared').send({ message: 'my name is Ada' }).expect(200);
+    await bob
+      .post('/chat/shared')
+      .send({ message: "what's my name?" })
+      .expect(200)
+      .expect((res) => expect(res.body.reply).toMatch(/haven't told me your name/));
+    const bobs = (await bob.get('/chat/shared/history').expect(200)).body as ChatMessage[];
+    expect(bobs.map((m) => m.content)).toEqual([
+      "what's my name?",
+      "You haven't told me your name yet (or it slid out of my memory window).",
+    ]);
+
+    // GET /chat: the caller's conversations, titled after their first message (generateTitle).
+    await expect
+      .poll(async () => (await ada.get('/chat').expect(200)).body, { timeout: 5000, interval: 50 })
+      .toEqual({
+        conversations: [
+          {
+            id: 'shared',
+            createdAt: expect.any(Number),
+            updatedAt: expect.any(Number),
+            messageCount: 2,
+            title: 'my name is Ada',
+            metadata: null,
+          },
+        ],
+        nextCursor: null,
+      });
+    await ada.get('/chat?cursor=nonsense').expect(400);
+
+    // GET /chat/:id/window: what the memory keeps of it, against the configured window.
+    const adas = (await ada.get('/chat/shared/history').expect(200)).body as ChatMessage[];
+    await ada.get('/chat/shared/window').expect(200, {
+      messages: 2,
+      turns: 1,
+      maxTurns: 3,
+      tokens: adas.reduce((sum, m) => sum + estimateTokens(m), 0),
+      maxTokens: null,
+      ttlSeconds: null,
+      configuredTtlSeconds: null,
+    });
+    await bob.get('/chat/none/window').expect(200, {
+      messages: 0,
+      turns: 0,
+      maxTurns: 3,
+      tokens: 0,
+      maxTokens: null,
+      ttlSeconds: null,
+      configuredTtlSeconds: null,
+    });
   });
 });
 
 describe('example chat app when Redis goes down', () => {
   let server: TestRedisServer;
   let app: INestApplication;
-  let url: string;
+  let user: Agent;
   beforeAll(async () => {
     server = await startRedisServer();
+    let url: string;
     ({ app, url } = await startApp({
       REDIS_URL: server.url,
       CHAT_KEY_PREFIX: uniquePrefix('down'),
     }));
+    user = await signedIn(url, USER);
   });
   afterAll(async () => {
     await app.close();
@@ -363,21 +540,21 @@ describe('example chat app when Redis goes down', () => {
   it('answers 503, keeps running, and serves again when Redis is back', async () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    await request(url).post('/chat/c').send({ message: 'hi' }).expect(200);
+    await user.post('/chat/c').send({ message: 'hi' }).expect(200);
     await server.stop();
     // The chat endpoint needs the history to answer.
-    const down = await request(url).post('/chat/c').send({ message: 'hi' }).expect(503);
+    const down = await user.post('/chat/c').send({ message: 'hi' }).expect(503);
     expect(down.body).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
       message: 'Conversation memory is unavailable',
     });
-    await request(url).get('/chat-memory/conversations/c/messages').set(ADMIN).expect(503);
+    await user.get('/chat-memory/conversations/c/messages').set(ADMIN).expect(503);
     await server.restart();
     await expect
       .poll(
-        async () =>
-          (await request(url).get('/chat-memory/conversations/c/messages').set(ADMIN)).status,
+        // The user's conversations (`c` itself is gone: Redis restarted without persistence).
+        async () => (await user.get('/chat-memory/conversations').set(ADMIN)).status,
         { timeout: 8000, interval: 200 },
       )
       .toBe(200);

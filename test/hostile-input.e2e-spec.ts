@@ -443,6 +443,10 @@ describe('entries written into Redis by something else (property-based)', () => 
 });
 
 describe('hostile JSON bodies and paths sent to the example app (property-based)', () => {
+  // The example app's conversations belong to the signed-in user (its `chat_user` cookie), and
+  // live under that owner's keys: `app:{fuzzer}:<id>`, beside the owner's index `app:{fuzzer}`.
+  const COOKIE = 'chat_user=fuzzer';
+  const OWNED = 'app:{fuzzer}';
   let app: INestApplication;
   beforeAll(async () => {
     ({ app } = await startExampleApp({
@@ -501,10 +505,11 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
     await fc.assert(
       fc.asyncProperty(conversationId, body, async (id, { text, message, extraKeys }) => {
         const path = `/chat/${encodeURIComponent(id)}`;
-        const before = await redis.lrange(`app:${id}`, 0, -1);
+        const before = await redis.lrange(`${OWNED}:${id}`, 0, -1);
         const res = await request(http)
           .post(path)
           .set('content-type', 'application/json')
+          .set('Cookie', COOKIE)
           .send(text);
         expect([200, 400, 404]).toContain(res.status);
         const accepted = res.status === 200;
@@ -514,7 +519,7 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
         const valid = ID_PATTERN.test(id) && typeof message === 'string' && unknown.length === 0;
         expect(!accepted || valid).toBe(true);
         // Stored exactly (one turn more), or nothing at all.
-        const after = await redis.lrange(`app:${id}`, 0, -1);
+        const after = await redis.lrange(`${OWNED}:${id}`, 0, -1);
         expect(after.slice(0, before.length)).toEqual(before);
         // The user's message, then the answer: the agent's steps, ending with an assistant message.
         const added = after
@@ -532,9 +537,10 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
             : { first: null, answered: false },
         );
         const readBack = accepted
-          ? ((await request(http).get(`${path}/history`).expect(200)).body as ChatMessage[]).at(
-              -added.length,
-            )
+          ? (
+              (await request(http).get(`${path}/history`).set('Cookie', COOKIE).expect(200))
+                .body as ChatMessage[]
+            ).at(-added.length)
           : { role: 'user', content: message };
         expect(readBack).toMatchObject({ role: 'user', content: message });
         const reason = res.body?.message;
@@ -546,13 +552,14 @@ describe('hostile JSON bodies and paths sent to the example app (property-based)
       }),
       { numRuns: RUNS },
     );
-    // Every key is a conversation of the app's namespace or of the service tests above.
-    // (A window hash is `<list key>:w:{<list key>}`.)
-    for (const key of await redis.keys('*')) {
+    // Every key is the app's owner index, a conversation of that owner, or one of the service
+    // tests above. (A window hash is `<list key>:w:{<list key>}`.)
+    const unexpected = (await redis.keys('*')).filter((key) => {
       const list = /^(.*):w:\{\1\}$/.exec(key)?.[1] ?? key;
-      const [prefix, ...rest] = list.split(':');
-      expect(['app', PREFIX]).toContain(prefix);
-      expect(ID_PATTERN.test(rest.join(':'))).toBe(true);
-    }
+      if (list === OWNED) return false;
+      const namespace = [OWNED, PREFIX].find((prefix) => list.startsWith(`${prefix}:`));
+      return namespace === undefined || !ID_PATTERN.test(list.slice(namespace.length + 1));
+    });
+    expect(unexpected).toEqual([]);
   });
 });

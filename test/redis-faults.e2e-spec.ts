@@ -187,11 +187,13 @@ describe('the example app while Redis is stopped and started again', () => {
       const loops = [0, 1, 2].map(async (client) => {
         for (let i = 0; state.running; i++) {
           const at = Date.now();
+          // Signed in (the example's `chat_user` cookie): the chat routes need a user.
           const res =
             i % 2
-              ? await request(http).get(`/chat/c${client}/history`)
+              ? await request(http).get(`/chat/c${client}/history`).set('Cookie', 'chat_user=u')
               : await request(http)
                   .post(`/chat/c${client}`)
+                  .set('Cookie', 'chat_user=u')
                   .send({ message: `m${i}` });
           responses.push({ status: res.status, ms: Date.now() - at, at });
         }

@@ -1,4 +1,13 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+} from '@nestjs/common';
 import type { UIMessage } from 'ai';
 import {
   ChatMemoryService,
@@ -58,8 +67,11 @@ export class AiSdkChatController {
    * initial `messages` of `useChat()` when a page loads.
    */
   @Get(':conversationId/ai-sdk')
-  async history(@Param('conversationId') conversationId: string): Promise<UIMessage[]> {
-    return toUIMessages(await this.memory.getHistory(conversationId));
+  async history(
+    @Req() request: unknown,
+    @Param('conversationId') conversationId: string,
+  ): Promise<UIMessage[]> {
+    return toUIMessages(await this.memory.forRequest(request).getHistory(conversationId));
   }
 }
 

@@ -70,3 +70,19 @@ export interface AiSdkChatReplyDto {
    */
   messages: ModelMessage[];
 }
+
+/** Response of `GET /chat/:conversationId/window`: the conversation's memory window now. */
+export interface ChatWindowDto {
+  /** Messages kept, a pinned summary included. */
+  messages: number;
+  /** Turns kept (user messages), and the most the window keeps (`CHAT_MAX_TURNS`). */
+  turns: number;
+  maxTurns: number;
+  /** Estimated tokens of the messages kept, and the configured cap (`null`: none). */
+  tokens: number;
+  maxTokens: number | null;
+  /** Seconds until the conversation expires (`null`: it does not, or it does not exist). */
+  ttlSeconds: number | null;
+  /** The TTL each write sets again (`CHAT_TTL_SECONDS`; `null`: none). */
+  configuredTtlSeconds: number | null;
+}

@@ -57,13 +57,17 @@ export async function startExampleApp(
 }
 
 /**
- * Opens a GET request with a raw HTTP client, waits until the body contains `until`, then
- * destroys the connection (a client that goes away mid-stream). Resolves to what was received.
+ * Opens a GET request with a raw HTTP client (with `headers`, e.g. a cookie), waits until the body
+ * contains `until`, then destroys the connection (a client that goes away mid-stream). Resolves to
+ * what was received.
  */
 export function readThenDisconnect(
   url: string,
   until: string,
-  timeoutMs = 10_000,
+  {
+    timeoutMs = 10_000,
+    headers = {},
+  }: { timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let received = '';
@@ -75,17 +79,21 @@ export function readThenDisconnect(
         ),
       );
     }, timeoutMs);
-    const req = httpRequest(url, { headers: { accept: 'text/event-stream' } }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        received += chunk;
-        if (received.includes(until)) {
-          clearTimeout(timer);
-          req.destroy();
-          resolve(received);
-        }
-      });
-    });
+    const req = httpRequest(
+      url,
+      { headers: { accept: 'text/event-stream', ...headers } },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          received += chunk;
+          if (received.includes(until)) {
+            clearTimeout(timer);
+            req.destroy();
+            resolve(received);
+          }
+        });
+      },
+    );
     req.on('error', (error) => {
       clearTimeout(timer);
       if (!received.includes(until)) reject(error);
