@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { RedisChatMessageHistory } from '@langchain/redis';
 import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages } from '@langchain/core/messages';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createClient } from 'redis';
 import { CHAT_MEMORY_REDIS, ChatMemoryModule, ChatMemoryService } from 'nestjs-chat-memory';
 import {
   SCRIPTS,
@@ -38,7 +39,7 @@ export interface Competitor {
   storedEntry(k: number): string;
   /**
    * How `storedEntry` values are written so that they read back as the competitor expects: pushed
-   * (`rpush`, `lpush`), or through ours' window append script (`window`: ours and the floor).
+   * (`rpush`, `lpush`), or through ours' window append script (`window`: ours and the floors).
    */
   prefillWith: PrefillMode;
   /**
@@ -249,12 +250,79 @@ function floorText(role: 'user' | 'assistant', text: string) {
 }
 
 /**
+ * What the floors send to the library's window append script: the KEYS and ARGV the store sends
+ * for text messages (list and window hash, and the owner's index if owned; then max turns, max
+ * messages 0, max tokens 0, TTL in ms, no evicted entries, message count, then entry, id, role
+ * letter, tokens, 0 call ids per message; the conversation id last if owned). Entries are ours'
+ * native format with their token counts, serialized up front around the id; the id is the one
+ * thing made per call, as the script skips a message whose id is already in the window. Shared by
+ * the ioredis and the node-redis floor, so that both send the very same commands.
+ */
+export interface FloorWrites {
+  /** The List of conversation `c` (what `getHistory` reads). */
+  lists: string[];
+  /** KEYS of call number `i` (its conversation's; built once, not per call). */
+  keys(i: number): string[];
+  /** ARGV of call `i` of `append`: one message, user and assistant alternating per conversation. */
+  append(i: number): string[];
+  /** ARGV of call `i` of `appendTurn`: a user message and its answer. */
+  appendTurn(i: number): string[];
+}
+
+/** The floors' writes for the conversations of `workload` under `keyPrefix` (owned: `perOwner` each). */
+export function floorWrites(workload: Workload, keyPrefix: string, perOwner?: number): FloorWrites {
+  const maxTurns = String(workload.maxTurns);
+  const ttlMs = String(workload.ttlSeconds * 1000);
+  // Entries in ours' native format around their ids, token counts made up front.
+  const users = workload.userTexts.map((text) => floorText('user', text));
+  const assistants = workload.assistantTexts.map((text) => floorText('assistant', text));
+  // Per conversation: its KEYS, and the ARGV after the messages (the conversation id, if owned).
+  const keysOf: string[][] = [];
+  const tails: string[][] = [];
+  for (let c = 0; c < workload.conversations; c++) {
+    if (perOwner === undefined) {
+      const list = `${keyPrefix}:${conversationOf(workload, c)}`;
+      keysOf.push([list, windowKeyOf(list)]);
+      tails.push([]);
+    } else {
+      const { owner, conversationId } = ownedConversationOf(c, perOwner);
+      const { list, windowHash, index } = ownedKeys(keyPrefix, owner, conversationId);
+      keysOf.push([list, windowHash, index]);
+      tails.push([conversationId]);
+    }
+  }
+  const n = keysOf.length;
+  let written = 0;
+  const message = (m: ReturnType<typeof floorText>) => {
+    const id = floorMessageId(written++);
+    return [m.head + id + m.tail, id, m.letter, m.tokens, '0'];
+  };
+  return {
+    lists: keysOf.map(([list]) => list),
+    keys: (i) => keysOf[i % n],
+    append: (i) => {
+      const m = Math.floor(i / workload.conversations);
+      const texts = m % 2 === 0 ? users : assistants;
+      const text = texts[(m >> 1) % texts.length];
+      return [maxTurns, '0', '0', ttlMs, '0', '1', ...message(text), ...tails[i % n]];
+    },
+    appendTurn: (i) => [
+      maxTurns,
+      '0',
+      '0',
+      ttlMs,
+      '0',
+      '2',
+      ...message(users[i % users.length]),
+      ...message(assistants[i % assistants.length]),
+      ...tails[i % n],
+    ],
+  };
+}
+
+/**
  * The floor: raw ioredis EVALSHA of the library's own window append script, with the KEYS and
- * ARGV the store sends for text messages (list and window hash; max turns, max messages 0, max
- * tokens 0, TTL in ms, no evicted entries, message count, then entry, id, role letter, tokens,
- * 0 call ids per message). Entries are ours' native format with their token counts, serialized
- * up front around the id; the id is the one thing made per call, as the script skips a message
- * whose id is already in the window. Reads are LRANGE and one `JSON.parse` of the joined
+ * ARGV the store sends (`floorWrites`). Reads are LRANGE and one `JSON.parse` of the joined
  * entries, no checks.
  * `floor` has the client settings of ours (its `commandTimeout`, which costs a timer per command
  * in ioredis); `floor-bare` is a client with ioredis' defaults (no timeout).
@@ -278,83 +346,79 @@ export async function createFloor(
   const sha = (await redis.script('LOAD', script.source)) as string;
   if (sha !== script.sha) throw new Error(`SCRIPT LOAD gave ${sha}, expected ${script.sha}`);
   const keyPrefix = `bench:${variant.id}`;
-  const maxTurns = String(workload.maxTurns);
-  const ttlMs = String(workload.ttlSeconds * 1000);
-  // Entries in ours' native format around their ids, token counts made up front.
-  const users = workload.userTexts.map((text) => floorText('user', text));
-  const assistants = workload.assistantTexts.map((text) => floorText('assistant', text));
-  const perOwner = variant.owners;
-  // Per conversation: its KEYS, and the ARGV after the messages (the conversation id, if owned).
-  const keysOf: string[][] = [];
-  const tails: string[][] = [];
-  for (let c = 0; c < workload.conversations; c++) {
-    if (perOwner === undefined) {
-      const list = `${keyPrefix}:${conversationOf(workload, c)}`;
-      keysOf.push([list, windowKeyOf(list)]);
-      tails.push([]);
-    } else {
-      const { owner, conversationId } = ownedConversationOf(c, perOwner);
-      const { list, windowHash, index } = ownedKeys(keyPrefix, owner, conversationId);
-      keysOf.push([list, windowHash, index]);
-      tails.push([conversationId]);
-    }
-  }
-  const keys = keysOf.map(([list]) => list);
-  let written = 0;
-  const message = (m: ReturnType<typeof floorText>) => {
-    const id = floorMessageId(written++);
-    return [m.head + id + m.tail, id, m.letter, m.tokens, '0'];
-  };
+  const writes = floorWrites(workload, keyPrefix, variant.owners);
+  const lists = writes.lists;
   return {
     id: variant.id,
     label: variant.label,
     keyPrefix,
     prefillWith: 'window',
-    owners: perOwner,
+    owners: variant.owners,
     storedEntry: (k) => nativeEntryOf(workload, k),
     run: {
       append: (i) => {
-        const c = i % keys.length;
-        const m = Math.floor(i / workload.conversations);
-        const texts = m % 2 === 0 ? users : assistants;
-        return redis.evalsha(
-          sha,
-          keysOf[c].length,
-          ...keysOf[c],
-          maxTurns,
-          '0',
-          '0',
-          ttlMs,
-          '0',
-          '1',
-          ...message(texts[(m >> 1) % texts.length]),
-          ...tails[c],
-        );
+        const keys = writes.keys(i);
+        return redis.evalsha(sha, keys.length, ...keys, ...writes.append(i));
       },
       appendTurn: (i) => {
-        const c = i % keys.length;
-        return redis.evalsha(
-          sha,
-          keysOf[c].length,
-          ...keysOf[c],
-          maxTurns,
-          '0',
-          '0',
-          ttlMs,
-          '0',
-          '2',
-          ...message(users[i % users.length]),
-          ...message(assistants[i % assistants.length]),
-          ...tails[c],
-        );
+        const keys = writes.keys(i);
+        return redis.evalsha(sha, keys.length, ...keys, ...writes.appendTurn(i));
       },
       getHistory: async (i) => {
-        const entries = await redis.lrange(keys[i % keys.length], 0, -1);
+        const entries = await redis.lrange(lists[i % lists.length], 0, -1);
         return JSON.parse(`[${entries.join(',')}]`) as unknown;
       },
     },
     close: async () => {
       await redis.quit();
+    },
+  };
+}
+
+/**
+ * The node-redis floor: the read floor of a general-purpose client, the least a read of the same
+ * window by hand costs. A node-redis 4 client (`createClient` of `redis`, its default options),
+ * connected once up front. Reads are `LRANGE key 0 -1` and a `JSON.parse` of each entry, no
+ * checks. Writes are EVALSHA of the same script with the same KEYS and ARGV as the ioredis floor
+ * (`floorWrites`; the script is loaded first, and the bench never flushes scripts, so there is no
+ * NOSCRIPT to handle, as in the ioredis floor). Its windows are ours' native entries, prefilled
+ * through ours' script like the ioredis floor's.
+ * node-redis corks its socket until the next `setImmediate`, so the commands of calls started in
+ * the same tick leave in one write: an automatic pipelining that ioredis does only with
+ * `enableAutoPipelining`.
+ */
+export async function createNodeRedisFloor(
+  url: string,
+  workload: Workload,
+  script: RedisScript,
+): Promise<Competitor> {
+  const client = createClient({ url });
+  // node-redis reports connection errors as 'error' events (one without a listener would end the
+  // process); the commands they hit reject on their own, and that fails the case.
+  client.on('error', () => undefined);
+  await client.connect();
+  const sha = await client.scriptLoad(script.source);
+  if (sha !== script.sha) throw new Error(`SCRIPT LOAD gave ${sha}, expected ${script.sha}`);
+  const keyPrefix = 'bench:floor-node-redis';
+  const writes = floorWrites(workload, keyPrefix);
+  const lists = writes.lists;
+  return {
+    id: 'floor-node-redis',
+    label: 'floor (node-redis: LRANGE + JSON.parse; EVALSHA of the same script)',
+    keyPrefix,
+    prefillWith: 'window',
+    storedEntry: (k) => nativeEntryOf(workload, k),
+    run: {
+      append: (i) => client.evalSha(sha, { keys: writes.keys(i), arguments: writes.append(i) }),
+      appendTurn: (i) =>
+        client.evalSha(sha, { keys: writes.keys(i), arguments: writes.appendTurn(i) }),
+      getHistory: async (i) => {
+        const entries = await client.lRange(lists[i % lists.length], 0, -1);
+        return entries.map((entry) => JSON.parse(entry) as unknown);
+      },
+    },
+    close: async () => {
+      await client.quit();
     },
   };
 }

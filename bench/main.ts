@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       '@nestjs/core': packageVersion('@nestjs/core'),
       '@langchain/redis': packageVersion('@langchain/redis'),
       '@langchain/core': packageVersion('@langchain/core'),
-      'redis (node-redis, used by @langchain/redis)': packageVersion('redis'),
+      'redis (node-redis: its floor, and @langchain/redis)': packageVersion('redis'),
     },
   };
   const results: BenchResults = {

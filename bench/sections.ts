@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import {
   createFloor,
   createLangChain,
+  createNodeRedisFloor,
   createOurs,
   createSeed,
   OPERATIONS,
@@ -103,6 +104,8 @@ export async function createCompetitors(
           redisOptions: {},
         }),
       );
+    } else if (id === 'floor-node-redis') {
+      competitors.push(await createNodeRedisFloor(url, workload, ours.appendScript()));
     } else if (id === 'langchain') competitors.push(await createLangChain(url, workload));
   }
   if (!ids.includes('ours')) await ours.close();

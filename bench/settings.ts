@@ -71,6 +71,7 @@ export const ALL_COMPETITORS = [
   'seed',
   'floor',
   'floor-bare',
+  'floor-node-redis',
   'langchain',
 ];
 
@@ -101,7 +102,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     if (!ALL_COMPETITORS.includes(id))
       throw new Error(`unknown competitor in BENCH_COMPETITORS: ${id}`);
   }
-  // The floor's script is taken from ours, and the targets compare against floor and LangChain.
+  // The floors' script is taken from ours, and the targets compare ours against the floors and LangChain.
   if (!competitors.includes('ours')) competitors.unshift('ours');
   const requestScale = num(env.BENCH_RB_SCALE, quick ? 0.05 : 1);
   return {

@@ -1,8 +1,14 @@
 import { Redis } from 'ioredis';
-import { ChatMemoryService } from 'nestjs-chat-memory';
+import { ChatMemoryService, type ChatMessage } from 'nestjs-chat-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchMessageId, createOurs } from '../bench/competitors.js';
+import {
+  benchMessageId,
+  createNodeRedisFloor,
+  createOurs,
+  floorMessageId,
+} from '../bench/competitors.js';
 import type { BenchResults } from '../bench/results.js';
+import { targets } from '../bench/report.js';
 import {
   redisBenchmarkSection,
   roundTripsSection,
@@ -31,7 +37,7 @@ describe('bench harness (smoke)', () => {
     admin = new Redis(server.url);
     const settings = readSettings({
       BENCH_QUICK: '1',
-      BENCH_COMPETITORS: 'ours,floor,langchain',
+      BENCH_COMPETITORS: 'ours,floor,floor-node-redis,langchain',
       BENCH_CONCURRENCY: '1,4',
       BENCH_ROUNDS: '1',
       BENCH_DURATION_MS: '40',
@@ -56,6 +62,8 @@ describe('bench harness (smoke)', () => {
       throughput: [],
       redisBenchmark: [],
       roundTrips: [],
+      memory: [],
+      growth: [],
       extra: {},
       errors: [],
     } as unknown as BenchResults;
@@ -93,14 +101,56 @@ describe('bench harness (smoke)', () => {
     }
   });
 
+  it('the node-redis floor reads the window ours reads, and writes entries ours reads back', async () => {
+    const ours = await createOurs(server.url, ctx.workload, { id: 'floor-node-redis' });
+    // Ours on the floor's key prefix, so that each reads back what the other wrote.
+    const floor = await createNodeRedisFloor(server.url, ctx.workload, ours.appendScript());
+    try {
+      expect(floor.keyPrefix).toBe(ours.keyPrefix);
+      const key = `${floor.keyPrefix}:c0`;
+      await admin.del(key, windowKeyOf(key));
+      await prefill(admin, [key], 20, floor.storedEntry, floor.prefillWith, 3600);
+      // Call 0 reads conversation c0: the same 20 messages, as raw entries and as ours' messages.
+      const entries = (await floor.run.getHistory(0)) as { i: string; r: string; c: string }[];
+      const messages = (await ours.run.getHistory(0)) as ChatMessage[];
+      expect(entries).toHaveLength(20);
+      expect(entries.map((e) => [e.i, e.r, e.c])).toEqual(
+        messages.map((m) => [m.id, m.role, m.content]),
+      );
+      // Its append (call 0: a user message to c0) goes through ours' script: a new turn on a full
+      // window trims the oldest one, and ours reads the message back.
+      await floor.run.append(0);
+      expect(await admin.llen(key)).toBe(19);
+      const after = (await ours.run.getHistory(0)) as ChatMessage[];
+      expect(after.at(-1)).toMatchObject({
+        id: floorMessageId(0),
+        role: 'user',
+        content: ctx.workload.userTexts[0],
+      });
+    } finally {
+      await floor.close();
+      await ours.close();
+    }
+  });
+
   it('measures every competitor, operation and concurrency without errors', async () => {
     await throughputSection.run(ctx);
     const rows = ctx.results.throughput;
-    expect(rows).toHaveLength(3 * 3 * 2);
+    expect(rows).toHaveLength(4 * 3 * 2);
     for (const row of rows) {
       expect(row.error).toBeUndefined();
       expect(row.stats?.ops).toBeGreaterThan(0);
       expect(row.stats?.p99Ms).toBeGreaterThanOrEqual(row.stats?.p50Ms ?? Infinity);
+    }
+    // The report states ours' read against the node-redis floor at every concurrency.
+    const reads = targets(ctx.results).filter((t) => t.target.includes('node-redis floor'));
+    expect(reads.map((t) => t.target)).toEqual([
+      'getHistory: ours / node-redis floor >= 1.00x, c=1',
+      'getHistory: ours / node-redis floor >= 1.00x, c=4',
+    ]);
+    for (const t of reads) {
+      expect(t.measured).toMatch(/^\d+\.\d\dx \([\d,]+ vs [\d,]+ ops\/s; client CPU /);
+      expect(['yes', 'NO']).toContain(t.met);
     }
   });
 
@@ -118,6 +168,18 @@ describe('bench harness (smoke)', () => {
     expect(trips('floor', 'appendTurn')?.scriptCommands).toBe(
       trips('ours', 'appendTurn')?.scriptCommands,
     );
+    // The node-redis floor: the same script run the same way, and one LRANGE per read.
+    for (const op of ['append', 'appendTurn'] as const) {
+      expect(trips('floor-node-redis', op)).toMatchObject({
+        roundTripsPerOp: 1,
+        commands: 'EVALSHA',
+        scriptCommands: trips('floor', op)?.scriptCommands,
+      });
+    }
+    expect(trips('floor-node-redis', 'getHistory')).toMatchObject({
+      roundTripsPerOp: 1,
+      commands: 'LRANGE',
+    });
     expect(trips('langchain', 'append')).toMatchObject({
       roundTripsPerOp: 2,
       commands: 'LPUSH, EXPIRE',
