@@ -30,21 +30,30 @@ local function chunked(command, key, list)
   end
 end
 
+-- The state as read (text, and numbers): packState reuses the text of what did not change, as
+-- turning a number into text is one of the costliest steps of a script.
+local tb, tq, tf, to, tP, nb, nq, nf, no, nP
+
 local function parseState(v)
-  local b, s, k, q, f, g, o, P = string.match(v,
+  local ts, tk, tg
+  tb, ts, tk, tq, tf, tg, to, tP = string.match(v,
     '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
-  return tonumber(b), tonumber(s), tonumber(k), tonumber(q), tonumber(f), tonumber(g),
-    tonumber(o), tonumber(P)
+  nb, nq, nf, no, nP = tonumber(tb), tonumber(tq), tonumber(tf), tonumber(to), tonumber(tP)
+  return nb, tonumber(ts), tonumber(tk), nq, nf, tonumber(tg), no, nP
 end
 
 local function packState()
-  return b .. ' ' .. s .. ' ' .. k .. ' ' .. q .. ' ' .. f .. ' ' .. g .. ' ' .. o .. ' ' .. P
+  if b ~= nb then tb = b end
+  if q ~= nq then tq = q end
+  if f ~= nf then tf = f end
+  if o ~= no then to = o end
+  if P ~= nP then tP = P end
+  return tb .. ' ' .. s .. ' ' .. k .. ' ' .. tq .. ' ' .. tf .. ' ' .. g .. ' ' .. to .. ' ' .. tP
 end
 
--- The conversation's record (owned conversations): kept across a rebuild.
-local RECORD = {'cA', 'uA', 'tt', 'md'}
-
 local function rebuild()
+  -- The conversation's record (owned conversations): kept across a rebuild.
+  local RECORD = {'cA', 'uA', 'tt', 'md'}
   local record = redis.call('HMGET', H, unpack(RECORD))
   redis.call('DEL', H)
   local all = redis.call('LRANGE', L, 0, -1)
@@ -122,15 +131,15 @@ end
  */
 export const WINDOW_APPEND_SCRIPT = `
 local L, H = KEYS[1], KEYS[2]
-local maxTurns, maxMsgs, maxTok = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local ttl, wantEv, count = tonumber(ARGV[4]), ARGV[5] == '1', tonumber(ARGV[6])
+local count = tonumber(ARGV[6])
 local b, s, k, q, f, g, o, P
 ${REBUILD}
 local fields = {'S'}
 local pos = 7
 for j = 1, count do
   fields[1 + j] = 'i' .. ARGV[pos + 1]
-  pos = pos + 5 + tonumber(ARGV[pos + 4])
+  local nc = ARGV[pos + 4]
+  if nc == '0' then pos = pos + 5 else pos = pos + 5 + tonumber(nc) end
 end
 -- An owned conversation: KEYS[3] is its owner's index, the last ARGV its id.
 local owned = #KEYS == 3
@@ -161,16 +170,22 @@ if not st[1] or (len and len ~= s - b + P) then
 end
 local expected = s - b + P
 
-local add, set, calls, skipped, turns = {}, {}, {}, {}, {}
+-- Numbers are kept as text where they only pass through: converting them costs more than the
+-- rest of a step.
+local add, set, turns, n, skipped, calls = {}, {}, {}, 0
 pos = 7
 for j = 1, count do
-  local entry, id, role, tok = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3])
-  local nc = tonumber(ARGV[pos + 4])
+  local nc = ARGV[pos + 4]
+  nc = nc == '0' and 0 or tonumber(nc)
   if st[1 + j] then
+    skipped = skipped or {}
     skipped[#skipped + 1] = j - 1
   else
+    local role = ARGV[pos + 2]
+    local seq = s .. ''
     if role == 't' then
       local id2 = ARGV[pos + 5]
+      calls = calls or {}
       local isOpen = calls[id2]
       if isOpen == nil then isOpen = redis.call('HEXISTS', H, 'c' .. id2) == 1 end
       if not isOpen then return redis.error_reply('CHATMEMORY orphan ' .. (j - 1)) end
@@ -181,45 +196,52 @@ for j = 1, count do
       return redis.error_reply('CHATMEMORY open ' .. (j - 1))
     else
       if role == 'u' or g == f then
-        local tv = s .. ':' .. k
+        local tv = seq .. ':' .. k
         turns[g] = tv
-        set[#set + 1] = 't' .. g
-        set[#set + 1] = tv
+        set[n + 1] = 't' .. g
+        set[n + 2] = tv
+        n = n + 2
         g = g + 1
       end
-      for c = 1, nc do
-        local id2 = ARGV[pos + 4 + c]
-        calls[#calls + 1] = id2
-        calls[id2] = true
-        o = o + 1
+      if nc > 0 then
+        calls = calls or {}
+        for c = 1, nc do
+          local id2 = ARGV[pos + 4 + c]
+          calls[#calls + 1] = id2
+          calls[id2] = true
+          o = o + 1
+        end
       end
     end
-    add[#add + 1] = entry
-    set[#set + 1] = 'i' .. id
-    set[#set + 1] = s
+    add[#add + 1] = ARGV[pos]
+    set[n + 1] = 'i' .. ARGV[pos + 1]
+    set[n + 2] = seq
+    n = n + 2
     s = s + 1
-    k = k + tok
+    k = k + tonumber(ARGV[pos + 3])
   end
   pos = pos + 5 + nc
 end
 
-local del, evicted, created, trimmed = {}, {}, 0, 0
+local ttl, wantEv = ARGV[4], ARGV[5] == '1'
+local del, evicted, created, trimmed = nil, nil, 0, 0
 if #add > 0 then
   len = redis.call('RPUSH', L, unpack(add))
   if len ~= expected + #add then
     -- The hash did not match the List: rebuild it from the List, new entries included.
     rebuild()
-    set, calls, turns = {}, {}, {}
+    set, calls, turns, n = {}, nil, {}, 0
   end
+  local maxTurns, maxMsgs, maxTok = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
   local c, cs, ck = f, b, q
   while c < g - 1 and (g - c > maxTurns or (maxMsgs > 0 and s - cs > maxMsgs)
       or (maxTok > 0 and k - ck > maxTok)) do
     c = c + 1
-    local tv = turns[c] or redis.call('HGET', H, 't' .. c)
-    local sep = string.find(tv, ':', 1, true)
-    cs, ck = tonumber(string.sub(tv, 1, sep - 1)), tonumber(string.sub(tv, sep + 1))
+    local a, z = string.match(turns[c] or redis.call('HGET', H, 't' .. c), '^([^:]+):(.+)$')
+    cs, ck = tonumber(a), tonumber(z)
   end
   if c > f then
+    del, evicted = {}, {}
     local popped = redis.call('LPOP', L, cs - b + P)
     if P == 1 then redis.call('LPUSH', L, popped[1]) end
     for x = 1 + P, #popped do
@@ -232,47 +254,58 @@ if #add > 0 then
     len = len - trimmed
     b, q, f = cs, ck, c
   end
-  for x = 1, #calls do
-    local id2 = calls[x]
-    if calls[id2] == true then
-      set[#set + 1] = 'c' .. id2
-      set[#set + 1] = 1
-      calls[id2] = nil
-    elseif calls[id2] == false then
-      del[#del + 1] = 'c' .. id2
-      calls[id2] = nil
+  if calls then
+    for x = 1, #calls do
+      local id2 = calls[x]
+      if calls[id2] == true then
+        set[n + 1] = 'c' .. id2
+        set[n + 2] = '1'
+        n = n + 2
+        calls[id2] = nil
+      elseif calls[id2] == false then
+        del = del or {}
+        del[#del + 1] = 'c' .. id2
+        calls[id2] = nil
+      end
     end
   end
-  set[#set + 1] = 'S'
-  set[#set + 1] = packState()
+  set[n + 1] = 'S'
+  set[n + 2] = packState()
+  n = n + 2
   if owned then
     local time = redis.call('TIME')
     local now = time[1] * 1000 + math.floor(time[2] / 1000)
-    set[#set + 1] = 'uA'
-    set[#set + 1] = now
+    set[n + 1] = 'uA'
+    set[n + 2] = now
+    n = n + 2
     if not st[#fields] then
-      set[#set + 1] = 'cA'
-      set[#set + 1] = now
+      set[n + 1] = 'cA'
+      set[n + 2] = now
+      n = n + 2
       created = 1
       -- A new conversation grows the index: drop the entries of those expired meanwhile, so the
       -- index stays bounded by what is alive even when nobody lists it.
-      if ttl > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - ttl)) end
+      if ttl ~= '0' then
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - tonumber(ttl)))
+      end
     end
     redis.call('ZADD', KEYS[3], now, ARGV[#ARGV])
   end
-  chunked('HSET', H, set)
-  if #del > 0 then chunked('HDEL', H, del) end
+  if n <= 1000 then redis.call('HSET', H, unpack(set)) else chunked('HSET', H, set) end
+  if del and #del > 0 then chunked('HDEL', H, del) end
 else
   len = len or redis.call('LLEN', L)
 end
-if ttl > 0 and len > 0 then
+if ttl ~= '0' and len > 0 then
   redis.call('PEXPIRE', L, ttl)
   redis.call('PEXPIRE', H, ttl)
   if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
+if not skipped and not (evicted and #evicted > 0) then return {len, 0, 2 * trimmed + created} end
+skipped = skipped or {}
 local reply = {len, #skipped, 2 * trimmed + created}
 for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
-for x = 1, #evicted do reply[#reply + 1] = evicted[x] end
+if evicted then for x = 1, #evicted do reply[#reply + 1] = evicted[x] end end
 return reply
 `;
 
