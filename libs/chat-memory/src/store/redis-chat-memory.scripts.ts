@@ -275,12 +275,13 @@ if #add > 0 then
   if owned then
     local time = redis.call('TIME')
     local now = time[1] * 1000 + math.floor(time[2] / 1000)
+    local nowText = now .. ''
     set[n + 1] = 'uA'
-    set[n + 2] = now
+    set[n + 2] = nowText
     n = n + 2
     if not st[#fields] then
       set[n + 1] = 'cA'
-      set[n + 2] = now
+      set[n + 2] = nowText
       n = n + 2
       created = 1
       -- A new conversation grows the index: drop the entries of those expired meanwhile, so the
@@ -289,7 +290,7 @@ if #add > 0 then
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - tonumber(ttl)))
       end
     end
-    redis.call('ZADD', KEYS[3], now, ARGV[#ARGV])
+    redis.call('ZADD', KEYS[3], nowText, ARGV[#ARGV])
   end
   if n <= 1000 then redis.call('HSET', H, unpack(set)) else chunked('HSET', H, set) end
   if del and #del > 0 then chunked('HDEL', H, del) end
